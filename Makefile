@@ -1,0 +1,39 @@
+# One-command set-up: every target installs the project into .venv first (once, again when
+# pyproject.toml changes).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+OUT ?= out
+
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONDONTWRITEBYTECODE = 1
+
+.PHONY: install demo test student check-generated lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	$(PY) -m autograder demo --out $(OUT)
+
+test: install
+	$(PY) -m pytest
+
+student: install
+	$(PY) -m autograder generate
+
+check-generated: install
+	$(PY) -m autograder generate --check
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(OUT) .pytest_cache

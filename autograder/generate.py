@@ -1,0 +1,126 @@
+"""Generate the files derived from the solution notebook.
+
+They are the student notebook and `solutions/optimizers.py`.
+
+The solution notebook is the single source of truth. Its exercise cells carry nbgrader's
+`### BEGIN SOLUTION` / `### END SOLUTION` markers and `nbgrader.solution` metadata:
+
+- the student notebook is made by nbgrader's own preprocessors (solutions cleared to a
+  `raise NotImplementedError()` stub, outputs cleared, checksums computed), as `nbgrader
+  generate_assignment` does, without needing a course database;
+- `solutions/optimizers.py` gathers the exercise cells, markers removed, so the autograder and the
+  tests can import the reference optimizers.
+"""
+
+import copy
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    ClearSolutions,
+    ComputeChecksums,
+    LockCells,
+)
+
+from autograder import paths
+
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+MODULE_HEADER = '''"""Reference optimizers of the course: the hidden solutions.
+
+Generated from solutions/{notebook} by `make student`. Edit the notebook, not this file.
+"""
+
+import tensorflow as tf
+'''
+
+
+def read_notebook(path):
+    """Read a notebook as nbformat v4."""
+    return nbformat.read(str(path), as_version=4)
+
+
+def is_solution_cell(cell):
+    """Is this an exercise cell (nbgrader `solution: true`)?"""
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution", False))
+
+
+def is_demo_cell(cell):
+    """Is this a demonstration cell that graders skip?"""
+    return paths.DEMO_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def student_notebook(solution_nb):
+    """The student copy of `solution_nb`, made by nbgrader's preprocessors (input unchanged)."""
+    nb = copy.deepcopy(solution_nb)
+    resources = {}
+    for preprocessor in (
+        CheckCellMetadata(),
+        LockCells(),
+        ClearSolutions(),
+        ClearOutput(),
+        ClearHiddenTests(),
+        ClearMarkScheme(),
+        ComputeChecksums(),
+        CheckCellMetadata(),
+    ):
+        nb, resources = preprocessor.preprocess(nb, resources)
+    return nb
+
+
+def solution_bodies(solution_nb):
+    """The code between the solution markers of each exercise cell, as lists of stripped lines."""
+    bodies = []
+    for cell in solution_nb.cells:
+        if cell.cell_type != "code" or not is_solution_cell(cell):
+            continue
+        inside, body = False, []
+        for line in cell.source.splitlines():
+            marker = line.strip()
+            if marker == SOLUTION_MARKERS[0]:
+                inside = True
+            elif marker == SOLUTION_MARKERS[1]:
+                inside = False
+                bodies.append(body)
+                body = []
+            elif inside and marker:
+                body.append(marker)
+    return bodies
+
+
+def solutions_module_source(solution_nb, notebook_name=paths.NOTEBOOK_NAME):
+    """Python source of `solutions/optimizers.py`: every exercise cell, markers removed."""
+    chunks = [MODULE_HEADER.format(notebook=notebook_name)]
+    for cell in solution_nb.cells:
+        if cell.cell_type == "code" and is_solution_cell(cell):
+            lines = [
+                line for line in cell.source.splitlines() if line.strip() not in SOLUTION_MARKERS
+            ]
+            chunks.append("\n".join(lines) + "\n")
+    return "\n\n".join(chunks)
+
+
+def generated_files(solution_path=paths.SOLUTION_NOTEBOOK):
+    """{path: text} of every file derived from the solution notebook."""
+    solution_nb = read_notebook(solution_path)
+    return {
+        paths.STUDENT_NOTEBOOK: nbformat.writes(student_notebook(solution_nb)) + "\n",
+        paths.SOLUTIONS_MODULE: solutions_module_source(solution_nb, Path(solution_path).name),
+    }
+
+
+def generate(check=False):
+    """Write the derived files, or with `check=True` only list those that are out of date."""
+    stale = []
+    for path, text in generated_files().items():
+        current = path.read_text() if path.exists() else None
+        if current != text:
+            stale.append(path)
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+    return stale

@@ -1,0 +1,52 @@
+"""Rules of the repository itself: clean notebooks, matching dependency lists."""
+
+import json
+import re
+import tomllib
+
+import yaml
+
+from autograder import paths
+
+ROOT = paths.ROOT
+
+
+def tracked_notebooks():
+    skip = {".venv", "out", "node_modules", ".ipynb_checkpoints"}
+    return [
+        p
+        for p in ROOT.rglob("*.ipynb")
+        if not skip.intersection(p.relative_to(ROOT).parts)
+        and not any(part.startswith(".") for part in p.relative_to(ROOT).parts)
+    ]
+
+
+def test_no_notebook_carries_outputs():
+    """Is every notebook in the repository committed without outputs and execution counts?"""
+    notebooks = tracked_notebooks()
+    assert paths.SOLUTION_NOTEBOOK in notebooks and paths.STUDENT_NOTEBOOK in notebooks
+    dirty = []
+    for path in notebooks:
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code" and (cell["outputs"] or cell["execution_count"]):
+                dirty.append(path.relative_to(ROOT))
+                break
+    assert dirty == [], "clear them: jupyter nbconvert --clear-output --inplace <notebook>"
+
+
+def requirement_name(spec):
+    return re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_environment_yml_names_the_same_packages_as_pyproject():
+    """Does environment.yml parse, pin Python 3.11 and install exactly pyproject's packages?"""
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "python=3.11" in env["dependencies"]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    env_specs = {requirement_name(s): s for s in pip if not s.startswith("-e")}
+    wanted = project["dependencies"] + [
+        s for extra in project["optional-dependencies"].values() for s in extra
+    ]
+    assert env_specs == {requirement_name(s): s for s in wanted}
+    assert "-e ." in pip
