@@ -14,11 +14,11 @@ def _exact_graph_arithmetic():
     """Run graphs without Grappler's arithmetic rewrites, so they round exactly like eager code.
 
     Grappler folds `pow(x, 4 - 1)` into `pow(x, 3)` and then into multiplications, which changes
-    the last bit of about a third of the gradients of the course's loss. Turning the rewrite off
-    while the compiled gradient runs keeps `convergence_test` bit-identical to an eager loop; the
-    setting is read at call time and restored at once, so the student's own code is unaffected.
+    the last bit of about a third of the gradients of the course's loss. The option is read when a
+    graph runs, so it is switched off for the duration of a convergence test and then restored.
     """
-    previous = tf.config.optimizer.get_experimental_options().get("arithmetic_optimization", True)
+    options = tf.config.optimizer.get_experimental_options()
+    previous = options.get("arithmetic_optimization", True)
     tf.config.optimizer.set_experimental_options({"arithmetic_optimization": False})
     try:
         yield
@@ -27,31 +27,24 @@ def _exact_graph_arithmetic():
 
 
 @functools.cache
-def _compiled_gradient(grad_fn, loss_fn):
-    """`grad_fn(loss_fn, x)` traced once into a graph (one graph per pair of functions)."""
-    return tf.function(lambda x: grad_fn(loss_fn, x), autograph=False, reduce_retracing=True)
+def _traced_gradient(grad_fn, loss_fn):
+    """`grad_fn(loss_fn, x)` as a `tf.function` (one per pair of functions)."""
+    return tf.function(lambda x: grad_fn(loss_fn, x), autograph=False)
 
 
 def _gradient_function(grad_fn, loss_fn, x):
     """The fastest faithful way to evaluate `grad_fn(loss_fn, x)`: compiled, else eager.
 
-    A `grad_fn` that cannot be traced (for example one that calls `.numpy()`) runs eagerly, as in
-    the original guide; an error it raises eagerly too is the caller's to see.
+    The compiled form is the concrete graph for variables like `x`, called directly. A `grad_fn`
+    that cannot be traced (one that calls `.numpy()`, say) or functions that cannot be cached run
+    eagerly, as in the original guide; an error raised eagerly too is the caller's to see.
     """
     try:
-        compiled = _compiled_gradient(grad_fn, loss_fn)
-    except TypeError:  # unhashable callables cannot be cached
-        compiled = tf.function(lambda v: grad_fn(loss_fn, v), autograph=False)
-
-    def compiled_call(v):
-        with _exact_graph_arithmetic():
-            return compiled(v)
-
-    try:
-        compiled_call(x)
+        compiled = _traced_gradient(grad_fn, loss_fn).get_concrete_function(x)
+        compiled(x)
     except Exception:
         return lambda v: grad_fn(loss_fn, v)
-    return compiled_call
+    return compiled
 
 
 def convergence_test(optimizer, loss_fn, grad_fn=grad, init_val=2.0, max_iters=2000):
@@ -63,25 +56,29 @@ def convergence_test(optimizer, loss_fn, grad_fn=grad, init_val=2.0, max_iters=2
     equality, as in the original guide), or after `max_iters` iterations.
 
     Returns the list of iterates x_1, x_2, ... as Python floats (float32 values), including the
-    ones that ran away before a gradient exploded.
+    ones that ran away before a gradient exploded. The gradient is evaluated as a compiled graph
+    with Grappler's arithmetic rewrites off during the test, so every value is bit-identical to
+    the guide's eager loop.
     """
     title = str(getattr(optimizer, "title", type(optimizer).__name__))
     print(title)
     print("-" * len(title))
     x_star = tf.Variable(init_val, dtype=tf.float32)
-    gradient_at = _gradient_function(grad_fn, loss_fn, x_star)
     param_path = []
-    for iteration in range(1, max_iters + 1):
-        x_grad = gradient_at(x_star)
-        if np.any(np.isnan(np.asarray(x_grad))):
-            print(f"Gradient exploded at iteration {iteration}\n")
-            return param_path
+    with _exact_graph_arithmetic():
+        gradient_at = _gradient_function(grad_fn, loss_fn, x_star)
         x_old = x_star.numpy()
-        optimizer.apply_gradients([x_grad], [x_star])
-        x_new = x_star.numpy()
-        param_path.append(float(x_new))
-        if x_new == x_old:
-            print(f"Converged in {iteration} iterations\n")
-            return param_path
+        for iteration in range(1, max_iters + 1):
+            x_grad = gradient_at(x_star)
+            if np.any(np.isnan(np.asarray(x_grad))):
+                print(f"Gradient exploded at iteration {iteration}\n")
+                return param_path
+            optimizer.apply_gradients([x_grad], [x_star])
+            x_new = x_star.numpy()
+            param_path.append(float(x_new))
+            if x_new == x_old:
+                print(f"Converged in {iteration} iterations\n")
+                return param_path
+            x_old = x_new
     print(f"Exceeded maximum of {max_iters} iterations. Test terminated.\n")
     return param_path

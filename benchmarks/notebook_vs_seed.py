@@ -1,0 +1,50 @@
+"""Run All of the course's solution notebook against the original guide's eager code.
+
+Both notebooks run top to bottom in a fresh kernel (nbclient), one after the other, in one run;
+the script prints both wall times, their ratio, and whether the nine runs ended alike.
+
+    .venv/bin/python benchmarks/notebook_vs_seed.py [--repeat N]
+"""
+
+import argparse
+import re
+import statistics
+import time
+from pathlib import Path
+
+from autograder import paths
+from autograder.execute import execute_notebook, stream_text
+
+SEED_NOTEBOOK = Path(__file__).with_name("seed_optimizers_core.ipynb")
+OUTCOME = re.compile(
+    r"(Converged in \d+ iterations|Gradient exploded at iteration \d+|"
+    r"Exceeded maximum of \d+ iterations)"
+)
+
+
+def timed_run(path):
+    start = time.perf_counter()
+    nb = execute_notebook(path)
+    return time.perf_counter() - start, OUTCOME.findall(stream_text(nb))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each notebook")
+    args = parser.parse_args()
+    course, seed = [], []
+    for _ in range(args.repeat):
+        seconds, course_outcomes = timed_run(paths.SOLUTION_NOTEBOOK)
+        course.append(seconds)
+        seconds, seed_outcomes = timed_run(SEED_NOTEBOOK)
+        seed.append(seconds)
+    c, s = statistics.median(course), statistics.median(seed)
+    print(f"{'notebook':<40}{'Run All (s)':>12}")
+    print(f"{'original guide, eager (seed)':<40}{s:>12.1f}")
+    print(f"{'course solution notebook':<40}{c:>12.1f}")
+    print(f"{'speed-up (seed / course)':<40}{s / c:>11.2f}x")
+    print(f"same nine outcomes: {course_outcomes == seed_outcomes} ({len(seed_outcomes)} runs)")
+
+
+if __name__ == "__main__":
+    main()
