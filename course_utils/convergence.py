@@ -1,6 +1,7 @@
 """The course's convergence test: run an optimizer on a one-variable loss, record its path."""
 
 import contextlib
+import dataclasses
 import functools
 
 import numpy as np
@@ -10,7 +11,7 @@ from course_utils.losses import grad
 
 
 @contextlib.contextmanager
-def _exact_graph_arithmetic():
+def exact_graph_arithmetic():
     """Run graphs without Grappler's arithmetic rewrites, so they round exactly like eager code.
 
     Grappler folds `pow(x, 4 - 1)` into `pow(x, 3)` and then into multiplications, which changes
@@ -32,7 +33,7 @@ def _traced_gradient(grad_fn, loss_fn):
     return tf.function(lambda x: grad_fn(loss_fn, x), autograph=False)
 
 
-def _gradient_function(grad_fn, loss_fn, x):
+def compiled_gradient(grad_fn, loss_fn, x):
     """The fastest faithful way to evaluate `grad_fn(loss_fn, x)`: compiled, else eager.
 
     The compiled form is the concrete graph for variables like `x`, called directly. A `grad_fn`
@@ -47,38 +48,63 @@ def _gradient_function(grad_fn, loss_fn, x):
     return compiled
 
 
-def convergence_test(optimizer, loss_fn, grad_fn=grad, init_val=2.0, max_iters=2000):
-    """Minimise `loss_fn` of one variable from `init_val` with `optimizer`; return the path.
+@dataclasses.dataclass
+class ConvergenceRun:
+    """How a convergence test ended: "converged", "exploded" or "exceeded", after `iterations`."""
 
-    Each iteration computes the gradient g = L'(x) and stops with "Gradient exploded at iteration
-    N" when g is NaN; otherwise it calls `optimizer.apply_gradients([g], [x])` and records the new
-    x. It stops with "Converged in N iterations" when an update leaves x exactly unchanged (float
-    equality, as in the original guide), or after `max_iters` iterations.
+    outcome: str
+    iterations: int
+    path: list
 
-    Returns the list of iterates x_1, x_2, ... as Python floats (float32 values), including the
-    ones that ran away before a gradient exploded. The gradient is evaluated as a compiled graph
-    with Grappler's arithmetic rewrites off during the test, so every value is bit-identical to
-    the guide's eager loop.
+
+def run_convergence(optimizer, loss_fn, grad_fn=grad, init_val=2.0, max_iters=2000):
+    """`convergence_test` without printing: returns a `ConvergenceRun`.
+
+    Each iteration computes the gradient g = L'(x) and stops ("exploded") when g is NaN;
+    otherwise it calls `optimizer.apply_gradients([g], [x])` and records the new x. It stops
+    ("converged") when an update leaves x exactly unchanged (float equality, as in the original
+    guide), or after `max_iters` iterations ("exceeded"). The gradient is evaluated as a compiled
+    graph with Grappler's arithmetic rewrites off during the run, so every value is bit-identical
+    to the guide's eager loop.
     """
-    title = str(getattr(optimizer, "title", type(optimizer).__name__))
-    print(title)
-    print("-" * len(title))
     x_star = tf.Variable(init_val, dtype=tf.float32)
-    param_path = []
-    with _exact_graph_arithmetic():
-        gradient_at = _gradient_function(grad_fn, loss_fn, x_star)
+    path = []
+    with exact_graph_arithmetic():
+        gradient_at = compiled_gradient(grad_fn, loss_fn, x_star)
         x_old = x_star.numpy()
         for iteration in range(1, max_iters + 1):
             x_grad = gradient_at(x_star)
             if np.any(np.isnan(np.asarray(x_grad))):
-                print(f"Gradient exploded at iteration {iteration}\n")
-                return param_path
+                return ConvergenceRun("exploded", iteration, path)
             optimizer.apply_gradients([x_grad], [x_star])
             x_new = x_star.numpy()
-            param_path.append(float(x_new))
+            path.append(float(x_new))
             if x_new == x_old:
-                print(f"Converged in {iteration} iterations\n")
-                return param_path
+                return ConvergenceRun("converged", iteration, path)
             x_old = x_new
-    print(f"Exceeded maximum of {max_iters} iterations. Test terminated.\n")
-    return param_path
+    return ConvergenceRun("exceeded", max_iters, path)
+
+
+def convergence_test(optimizer, loss_fn, grad_fn=grad, init_val=2.0, max_iters=2000):
+    """Minimise `loss_fn` of one variable from `init_val` with `optimizer`; return the path.
+
+    Prints the optimizer's title and a rule, then how the run ended: "Gradient exploded at
+    iteration N" (a NaN gradient), "Converged in N iterations" (an update left x exactly
+    unchanged) or "Exceeded maximum of N iterations. Test terminated." (see `run_convergence`).
+
+    Returns the list of iterates x_1, x_2, ... as Python floats (float32 values), including the
+    ones that ran away before a gradient exploded.
+    """
+    title = str(getattr(optimizer, "title", type(optimizer).__name__))
+    print(title)
+    print("-" * len(title))
+    run = run_convergence(optimizer, loss_fn, grad_fn, init_val, max_iters)
+    print(MESSAGES[run.outcome].format(n=run.iterations) + "\n")
+    return run.path
+
+
+MESSAGES = {
+    "exploded": "Gradient exploded at iteration {n}",
+    "converged": "Converged in {n} iterations",
+    "exceeded": "Exceeded maximum of {n} iterations. Test terminated.",
+}

@@ -69,12 +69,12 @@ def test_path_is_bit_identical_to_the_eager_loop(optimizer, max_iters, capsys):
 
 def test_compiled_gradient_is_bit_identical_on_a_dense_grid():
     """Is the compiled gradient equal, bit for bit, to the eager one at 100001 points?"""
-    from course_utils.convergence import _exact_graph_arithmetic, _gradient_function
+    from course_utils.convergence import compiled_gradient, exact_graph_arithmetic
 
     xs = tf.Variable(np.linspace(-3, 3, 100_001, dtype=np.float32))
     eager = grad(loss, xs).numpy().view(np.int32)
-    with _exact_graph_arithmetic():
-        compiled = _gradient_function(grad, loss, xs)(xs).numpy().view(np.int32)
+    with exact_graph_arithmetic():
+        compiled = compiled_gradient(grad, loss, xs)(xs).numpy().view(np.int32)
     np.testing.assert_array_equal(compiled, eager)
 
 

@@ -1,0 +1,148 @@
+"""Compare a submission's result of one case with the expected one; explain the first difference.
+
+Paths are compared step by step with a float32-aware tolerance,
+    |got - expected| <= ATOL + RTOL * |expected|,
+loose enough for any correct float32 implementation (another order of operations, `assign`
+instead of `assign_sub`, float64 arithmetic cast back, beta powers computed in float32) and tight
+enough for every common bug, which is off by a sizeable fraction of a step within a few steps.
+A run that stops because x stopped changing counts as staying where it stopped, so an exact
+"Converged in N" is never required. Infinite values must match exactly (same sign).
+"""
+
+import dataclasses
+import math
+
+from autograder.cases import MULTI_SHAPES
+
+RTOL = 1e-3
+ATOL = 1e-5
+MAX_PATH = 100_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str = ""
+    step: int | None = None  # first step (from 1) where the path leaves the expected one
+
+
+def close(got, expected):
+    if isinstance(got, bool) or not isinstance(got, (int, float)):
+        return False
+    if math.isnan(expected) or math.isnan(got):
+        return math.isnan(expected) and math.isnan(got)
+    if math.isinf(expected) or math.isinf(got):
+        return got == expected
+    return abs(got - expected) <= ATOL + RTOL * abs(expected)
+
+
+def _numbers(path, width=None):
+    """Is `path` a list of numbers (or of equal-length lists of numbers)?"""
+    if not isinstance(path, list) or len(path) > MAX_PATH:
+        return False
+    if width is None:
+        return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in path)
+    return all(isinstance(row, list) and len(row) == width and _numbers(row) for row in path)
+
+
+def _extend(path, length, stopped):
+    """A run that stopped because x stopped changing stays at its last value."""
+    if stopped and path and len(path) < length:
+        return path + [path[-1]] * (length - len(path))
+    return path
+
+
+def _describe(step, got, expected, public, where=""):
+    at = f"at step {step}{where}"
+    if public:
+        return f"your path leaves the expected one {at}: expected {expected:.7g}, got {got:.7g}"
+    if math.isfinite(got) and math.isfinite(expected) and expected != 0:
+        off = abs(got - expected) / abs(expected)
+        return f"your path leaves the expected one {at} (off by about {off:.0e} relative)"
+    return f"your path leaves the expected one {at} (got {got:.7g})"
+
+
+def compare_path(got, expected, public, where=lambda i: ""):
+    """First step where two equally long lists of numbers (or rows) differ, as a Verdict."""
+    for step, (g, e) in enumerate(zip(got, expected), start=1):
+        rows = (g, e) if isinstance(e, list) else ([g], [e])
+        for i, (gv, ev) in enumerate(zip(*rows)):
+            if not close(gv, ev):
+                return Verdict(False, _describe(step, gv, ev, public, where(i)), step)
+    if len(got) != len(expected):
+        return Verdict(
+            False,
+            f"your path has {len(got)} steps; {len(expected)} were expected",
+            min(len(got), len(expected)) + 1,
+        )
+    return Verdict(True)
+
+
+def compare_convergence(got, expected, public):
+    if not isinstance(got, dict) or not _numbers(got.get("path")):
+        return Verdict(False, "the run returned no usable path")
+    outcome, path = got.get("outcome"), got["path"]
+    if outcome not in ("converged", "exploded", "exceeded"):
+        return Verdict(False, "the run returned no usable outcome")
+    exp_outcome, exp_path = expected["outcome"], expected["path"]
+    if exp_outcome == "exploded" and outcome != "exploded":
+        verdict = compare_path(path[: len(exp_path)], exp_path, public)
+        if not verdict.passed:
+            return verdict
+        when = f" at iteration {expected['iterations']}" if public else ""
+        return Verdict(
+            False,
+            f"the gradient should explode (become NaN){when}, but your run "
+            f"{'converged' if outcome == 'converged' else 'did not'}",
+        )
+    if outcome == "exploded" and exp_outcome != "exploded":
+        verdict = compare_path(path, exp_path[: len(path)], public)
+        if not verdict.passed:
+            return verdict
+        return Verdict(
+            False,
+            f"your run exploded (NaN gradient) at iteration "
+            f"{got.get('iterations')}; the expected run does not",
+            len(path),
+        )
+    length = max(len(path), len(exp_path))
+    return compare_path(
+        _extend(path, length, outcome == "converged"),
+        _extend(exp_path, length, exp_outcome == "converged"),
+        public,
+    )
+
+
+def _element(i, shapes=MULTI_SHAPES):
+    """' (variable k of shape s, element j)' for flat index i of the multi-variable case."""
+    for k, shape in enumerate(shapes):
+        size = math.prod(shape)
+        if i < size:
+            return f" (variable {k + 1} of shape {tuple(shape)}, element {i})"
+        i -= size
+    return ""
+
+
+def compare_result(case, got, expected):
+    """Verdict for one case given the submission's result dict and the expected one."""
+    if case.driver == "convergence":
+        return compare_convergence(got, expected, case.public)
+    if case.driver == "steps":
+        if not isinstance(got, dict) or not _numbers(got.get("path")):
+            return Verdict(False, "the run returned no usable path")
+        return compare_path(got["path"], expected["path"], case.public)
+    if case.driver == "variables":
+        width = len(expected["path"][0])
+        if not isinstance(got, dict) or not _numbers(got.get("path"), width):
+            return Verdict(False, "the run returned no usable values")
+        return compare_path(got["path"], expected["path"], case.public, _element)
+    if case.driver == "instances":
+        paths = got.get("paths") if isinstance(got, dict) else None
+        if not isinstance(paths, list) or len(paths) != 2 or not all(map(_numbers, paths)):
+            return Verdict(False, "the run returned no usable paths")
+        for which, g, e in zip(("first", "second"), paths, expected["paths"]):
+            verdict = compare_path(g, e, case.public)
+            if not verdict.passed:
+                return Verdict(False, f"{which} instance: {verdict.message}", verdict.step)
+        return Verdict(True)
+    raise ValueError(f"unknown driver {case.driver!r}")

@@ -1,0 +1,122 @@
+"""Score a SubmissionRun by running the hidden pytest tests on its data.
+
+Runs in the trusted grader process: the tests only compare plain data with the reference data,
+so nothing the student wrote executes here.
+"""
+
+import contextlib
+import dataclasses
+import io
+from pathlib import Path
+
+import pytest
+
+from autograder import cases as catalogue
+from autograder.compare import compare_result
+
+CHECKS_DIR = Path(__file__).with_name("checks")
+
+
+@dataclasses.dataclass
+class TestResult:
+    name: str  # "<Optimizer>: <title>"
+    optimizer: str
+    key: str
+    score: float
+    max_score: float
+    passed: bool
+    output: str
+
+
+class Submission:
+    """What a hidden test sees: the run's data, the references, and two ways to fail."""
+
+    def __init__(self, run, references):
+        self.run, self.references = run, references
+
+    def require_class(self, optimizer):
+        info = self.run.classes.get(optimizer)
+        if not info or not info.get("defined"):
+            pytest.fail(self.run.class_problem(optimizer), pytrace=False)
+
+    def check(self, optimizer, key):
+        """Fail with a student-facing message at the first case of this test that differs."""
+        self.require_class(optimizer)
+        for case in catalogue.cases_of(optimizer, key):
+            record = self.run.results.get(case.id) or {"error": "not run"}
+            settings = case.settings()
+            if record.get("error"):
+                pytest.fail(f"{settings}: {record['error']}", pytrace=False)
+            verdict = compare_result(case, record.get("result"), self.references[case.id])
+            if not verdict.passed:
+                pytest.fail(f"{settings}: {verdict.message}", pytrace=False)
+
+
+class GradingPlugin:
+    """Provides the `submission` fixture and records each test's outcome with its points."""
+
+    def __init__(self, run, references):
+        self._submission = Submission(run, references)
+        self.results = []
+
+    @pytest.fixture
+    def submission(self):
+        return self._submission
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            self.results.append(_result(item, report))
+
+
+def _result(item, report):
+    params = item.callspec.params
+    key = item.get_closest_marker("grade").args[0].format(**params)
+    optimizer = params["optimizer"]
+    test = next(t for t in catalogue.tests_for(optimizer) if t.key == key)
+    message = "" if report.passed else _message(report)
+    return TestResult(
+        name=f"{optimizer}: {test.title}",
+        optimizer=optimizer,
+        key=key,
+        score=float(test.points) if report.passed else 0.0,
+        max_score=float(test.points),
+        passed=report.passed,
+        output=message,
+    )
+
+
+def _message(report):
+    return report.longreprtext.strip().removeprefix("Failed: ")
+
+
+def evaluate(run, references):
+    """The TestResults of a SubmissionRun, in the order of the hidden test files."""
+    if run.error:
+        return not_graded(run.error)
+    plugin = GradingPlugin(run, references)
+    args = [str(CHECKS_DIR), "-c", str(CHECKS_DIR / "pytest.ini"), "-q", "-p", "no:randomly"]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = pytest.main(args, plugins=[plugin])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise RuntimeError(f"the hidden tests could not run (pytest exit code {code})")
+    return plugin.results
+
+
+def not_graded(reason):
+    """A zero for every test, each saying why."""
+    return [
+        TestResult(
+            f"{optimizer}: {test.title}",
+            optimizer,
+            test.key,
+            0.0,
+            float(test.points),
+            False,
+            f"not graded: {reason}",
+        )
+        for optimizer in catalogue.OPTIMIZERS
+        for test in catalogue.tests_for(optimizer)
+    ]

@@ -1,0 +1,152 @@
+"""Run one submission in the sandbox and collect what it produced, surviving whatever it does.
+
+The runner goes through the submission's cells, then the cases. When the supervisor has to kill
+it (a hang the in-process timer could not stop, too much memory, `os._exit`, a crash), what
+finished is kept, the cell or case that was running is charged with the failure, and a fresh
+sandbox goes on with the rest: a broken cell costs only the tests that need what it defines.
+"""
+
+import dataclasses
+import time
+
+from autograder import cases as catalogue
+from autograder import sandbox, submission
+
+MAX_ATTEMPTS = 6
+MAX_STRIKES = 2  # stopped cases of one optimizer before its other cases are given up
+EXERCISE_CELLS = {"GradientDescent": "gradient_descent", "Momentum": "momentum", "Adam": "adam"}
+
+
+@dataclasses.dataclass
+class SubmissionRun:
+    """Everything the grader knows of one submission's run (plain data only)."""
+
+    error: str | None = None  # the whole file could not be graded
+    cells: dict = dataclasses.field(default_factory=dict)  # index -> {"status", "error"}
+    sources: dict = dataclasses.field(default_factory=dict)  # index -> (source, grade_id)
+    classes: dict = dataclasses.field(default_factory=dict)  # name -> {"defined", "error"}
+    results: dict = dataclasses.field(default_factory=dict)  # case id -> {"result", "error"}
+    stdout: str = ""
+    stderr: str = ""
+    notes: list = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+    attempts: int = 0
+
+    def class_problem(self, name):
+        """Why `name` is unusable, with the failure of the cell that should define it."""
+        info = self.classes.get(name) or {"error": f"{name} is not defined"}
+        message = info.get("error") or f"{name} is not usable"
+        cell = self.defining_cell(name)
+        if cell is not None and self.cells.get(cell, {}).get("status") != "ok":
+            failure = self.cells.get(cell, {}).get("error") or "it did not run"
+            message += f"; the cell that should define it (cell {cell}) failed: {failure}"
+        return message
+
+    def defining_cell(self, name):
+        for index, (source, grade_id) in self.sources.items():
+            if grade_id == EXERCISE_CELLS.get(name) or f"class {name}" in source:
+                return index
+        return None
+
+
+def run_submission(path, mode, limits=None, case_list=None):
+    """Run the notebook at `path` in sandbox `mode` ('bwrap' or 'none'); return a SubmissionRun."""
+    limits = limits or sandbox.Limits()
+    start = time.monotonic()
+    run = SubmissionRun()
+    try:
+        cells = submission.code_cells(submission.read_notebook(path))
+    except submission.SubmissionError as error:
+        run.error = str(error)
+        return run
+    except OSError as error:
+        run.error = f"the submission could not be read: {error.strerror}"
+        return run
+    run.sources = {c.index: (c.source, c.grade_id) for c in cells}
+    killed_cells, strikes = set(), {}
+    pending_cases = list(catalogue.CASES if case_list is None else case_list)
+    while run.attempts < MAX_ATTEMPTS:
+        run.attempts += 1
+        job = {
+            "cells": [
+                {"index": c.index, "source": c.source} for c in cells if c.index not in killed_cells
+            ],
+            "cases": [c.job() for c in pending_cases],
+            "cell_timeout": limits.cell_seconds,
+            "case_timeout": limits.case_seconds,
+        }
+        outcome = sandbox.run_job(job, mode, limits)
+        _absorb(run, outcome)
+        if outcome.finished:
+            break
+        reason = outcome.killed or _exit_reason(outcome.returncode)
+        unit = outcome.unit or ("startup",)
+        run.notes.append(f"the sandbox was stopped during {_unit_name(unit)}: {reason}")
+        if unit[0] == "cell":
+            killed_cells.add(unit[1])
+            run.cells[unit[1]] = {"status": "error", "error": f"stopped: {reason}"}
+        elif unit[0] == "case" and unit[1] in catalogue.CASES_BY_ID:
+            run.results[unit[1]] = {"result": None, "error": f"stopped: {reason}"}
+            optimizer = catalogue.CASES_BY_ID[unit[1]].optimizer
+            strikes[optimizer] = strikes.get(optimizer, 0) + 1
+        elif not outcome.events:  # it could not even start: trying again would not help
+            break
+        for case in pending_cases:
+            if strikes.get(case.optimizer, 0) >= MAX_STRIKES and case.id not in run.results:
+                stopped = f"not run: {MAX_STRIKES} earlier tests of {case.optimizer} were stopped"
+                run.results[case.id] = {"result": None, "error": stopped}
+        pending_cases = [c for c in pending_cases if c.id not in run.results]
+        if run.classes and not pending_cases:
+            break
+    for case in pending_cases:
+        run.results.setdefault(
+            case.id, {"result": None, "error": "not run: the sandbox kept failing (see the notes)"}
+        )
+    run.seconds = time.monotonic() - start
+    return run
+
+
+def _absorb(run, outcome):
+    run.stdout += outcome.stdout
+    run.stderr += outcome.stderr
+    for event in outcome.events:
+        kind = event["event"]
+        if kind == "cell" and isinstance(event.get("index"), int):
+            run.cells[event["index"]] = {
+                "status": str(event.get("status")),
+                "error": _text(event.get("error")),
+            }
+        elif kind == "classes" and isinstance(event.get("classes"), dict):
+            run.classes = {
+                name: {"defined": bool(info.get("defined")), "error": _text(info.get("error"))}
+                for name, info in event["classes"].items()
+                if name in EXERCISE_CELLS and isinstance(info, dict)
+            }
+        elif kind == "case" and event.get("id") in catalogue.CASES_BY_ID:
+            run.results[event["id"]] = {
+                "result": event.get("result"),
+                "error": _text(event.get("error")),
+            }
+
+
+def _text(value, limit=2000):
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _exit_reason(returncode):
+    if returncode is None:
+        return "it did not finish"
+    if returncode < 0:
+        return f"it was killed by signal {-returncode}"
+    return f"the process exited early (exit code {returncode})"
+
+
+def _unit_name(unit):
+    if unit[0] == "cell":
+        return f"cell {unit[1]}"
+    if unit[0] == "case":
+        return f"the test case {unit[1]}"
+    return "start-up" if unit[0] == "startup" else "the run"

@@ -1,0 +1,173 @@
+"""Entry point inside the sandbox: run a submission's cells, then the grading cases.
+
+    python -I -m autograder.sandboxed.runner --events-fd N < job.json
+
+The job (JSON on standard input) holds the code cells to run, in order, with their notebook
+indices, the cases to run and the time limits. Events go to file descriptor N as JSON lines,
+each flushed at once, so that the supervisor outside knows what finished even if this process
+is killed:
+
+    {"event": "cell-start", "index": i}
+    {"event": "cell", "index": i, "status": "ok" | "error", "error": str | None}
+    {"event": "classes", "classes": {name: {"defined": bool, "error": str | None}}}
+    {"event": "case-start", "id": id}
+    {"event": "case", "id": id, "result": {...} | None, "error": str | None}
+    {"event": "done"}
+
+Nothing here decides a score: the grader compares the data outside, in a process that never runs
+student code.
+"""
+
+import json
+import os
+import signal
+import sys
+import traceback
+
+OPTIMIZERS = ("GradientDescent", "Momentum", "Adam")
+MAX_TIMEOUTS = 2  # timed-out cases of one optimizer before its other cases are skipped
+
+
+class TimeLimit(BaseException):
+    """Raised by the interval timer when a cell or a case runs past its time limit."""
+
+
+class _Shell:
+    """Stands in for `get_ipython()`: line and cell magics and shell escapes do nothing."""
+
+    def run_line_magic(self, *args, **kwargs):
+        return None
+
+    run_cell_magic = system = getoutput = run_line_magic
+
+
+def to_python(source):
+    """Turn IPython syntax (%magic, !cmd) into plain Python calling `get_ipython()`."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # pragma: no cover - IPython ships with the course's environment
+        return source
+    return TransformerManager().transform_cell(source)
+
+
+def describe(error, limit=2000):
+    """A short, student-facing description of an exception raised by submitted code."""
+    if isinstance(error, TimeLimit):
+        return "timed out: " + str(error)
+    if isinstance(error, NotImplementedError):
+        return "not implemented yet (raise NotImplementedError() is still there)"
+    if isinstance(error, SyntaxError):
+        return f"SyntaxError: {error.msg} (line {error.lineno})"
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith("<cell")
+    ]
+    where = f" ({frames[-1].filename[1:-1]}, line {frames[-1].lineno})" if frames else ""
+    text = f"{type(error).__name__}: {error}{where}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Events:
+    """Writes one JSON object per line to the events descriptor."""
+
+    def __init__(self, fd):
+        self.stream = os.fdopen(fd, "w", buffering=1)
+
+    def __call__(self, **event):
+        self.stream.write(json.dumps(event) + "\n")
+        self.stream.flush()
+
+
+def limited(seconds, what, fn, *args):
+    """Call fn(*args), raising TimeLimit after `seconds` of wall-clock time."""
+
+    def expire(signum, frame):
+        raise TimeLimit(f"{what} took longer than {seconds:g} s")
+
+    signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def run_cells(cells, namespace, timeout, emit):
+    """Execute each cell in `namespace`; a failing cell is reported and the next one runs."""
+    for cell in cells:
+        emit(event="cell-start", index=cell["index"])
+        try:
+            code = compile(to_python(cell["source"]), f"<cell {cell['index']}>", "exec")
+            limited(timeout, f"cell {cell['index']}", exec, code, namespace)
+        except BaseException as error:  # noqa: BLE001 - student code may raise anything, exit too
+            emit(event="cell", index=cell["index"], status="error", error=describe(error))
+        else:
+            emit(event="cell", index=cell["index"], status="ok", error=None)
+
+
+def check_classes(namespace):
+    """Is each optimizer a class that constructs with default arguments and can apply gradients?"""
+    report = {}
+    for name in OPTIMIZERS:
+        cls = namespace.get(name)
+        if cls is None:
+            report[name] = {"defined": False, "error": f"{name} is not defined"}
+        elif not isinstance(cls, type):
+            report[name] = {"defined": False, "error": f"{name} is not a class"}
+        else:
+            try:
+                optimizer = limited(10, f"{name}()", cls)
+                if not callable(getattr(optimizer, "apply_gradients", None)):
+                    raise TypeError(f"{name} has no apply_gradients method")
+            except BaseException as error:  # noqa: BLE001
+                report[name] = {"defined": False, "error": f"{name}(): {describe(error)}"}
+            else:
+                report[name] = {"defined": True, "error": None}
+    return report
+
+
+def run_cases(cases, namespace, timeout, emit):
+    """Run every case with the student's class; each result or error is emitted at once."""
+    from autograder.sandboxed.drivers import run_case
+
+    timeouts = {}
+    for case in cases:
+        name = case["optimizer"]
+        emit(event="case-start", id=case["id"])
+        cls = namespace.get(name)
+        if not isinstance(cls, type):
+            emit(event="case", id=case["id"], result=None, error=f"{name} is not defined")
+            continue
+        if timeouts.get(name, 0) >= MAX_TIMEOUTS:
+            emit(
+                event="case",
+                id=case["id"],
+                result=None,
+                error=f"not run: {MAX_TIMEOUTS} earlier tests of {name} timed out",
+            )
+            continue
+        try:
+            result = limited(timeout, "this test", run_case, cls, case["driver"], case["params"])
+        except BaseException as error:  # noqa: BLE001
+            if isinstance(error, TimeLimit):
+                timeouts[name] = timeouts.get(name, 0) + 1
+            emit(event="case", id=case["id"], result=None, error=describe(error))
+        else:
+            emit(event="case", id=case["id"], result=result, error=None)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    events_fd = int(argv[argv.index("--events-fd") + 1])
+    job = json.load(sys.stdin)
+    emit = Events(events_fd)
+    namespace = {"__name__": "__main__", "get_ipython": _Shell}
+    run_cells(job["cells"], namespace, job["cell_timeout"], emit)
+    emit(event="classes", classes=check_classes(namespace))
+    run_cases(job["cases"], namespace, job["case_timeout"], emit)
+    emit(event="done")
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown: threads the student started must not delay us
+
+
+if __name__ == "__main__":
+    main()
