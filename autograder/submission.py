@@ -31,7 +31,8 @@ def read_notebook(path, max_bytes=MAX_BYTES):
     if size > max_bytes:
         raise SubmissionError(
             f"{path.name} is {size / 2**20:.0f} MiB, more than the {max_bytes / 2**20:.0f} MiB "
-            "a notebook may have; clear its outputs (Edit > Clear Outputs of All Cells) and resubmit"
+            "a notebook may have; clear its outputs (Edit > Clear Outputs of All Cells) and "
+            "submit it again"
         )
     try:
         nb = json.loads(path.read_bytes())
