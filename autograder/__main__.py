@@ -7,30 +7,108 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import demo, generate
+from autograder import sandbox
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def _limits(args):
+    return sandbox.Limits(
+        case_seconds=args.timeout, memory_bytes=int(args.memory_gib * sandbox.GIB)
+    )
+
+
+def _grade(args):
+    from autograder import grade
+
+    try:
+        mode = grade.resolve(args.sandbox)
+    except sandbox.SandboxUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    ok = grade.grade_batch(
+        args.path, args.out, mode, jobs=args.jobs, force=args.force, limits=_limits(args)
+    )
+    return 0 if ok else 1
+
+
+def _build_references(args):
+    from autograder import build_references
+
+    if args.check:
+        current = build_references.is_current()
+        print(
+            "references are current"
+            if current
+            else "references are stale: run `python -m autograder build-references`"
+        )
+        return 0 if current else 1
+    changed = build_references.write()
+    print(f"{'wrote' if changed else 'unchanged'}: {build_references.REFERENCES}")
+    return 0
+
+
+def _generate(args):
+    from autograder import generate
+
+    stale = generate.generate(check=args.check)
+    for path in stale:
+        print(f"{'stale' if args.check else 'wrote'}: {path}")
+    return 1 if args.check and stale else 0
+
+
+def _demo(args):
+    from autograder import demo
+
+    return demo.run_demo(out_dir=args.out, sandbox_mode=args.sandbox)
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    commands = p.add_subparsers(dest="command", required=True)
+
+    g = commands.add_parser("grade", help="grade submissions into an output folder")
+    g.add_argument(
+        "path",
+        type=Path,
+        help="a notebook, a folder with one subfolder per student, or nbgrader's submitted/ folder",
+    )
+    g.add_argument("--out", type=Path, required=True, help="output folder")
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=sandbox.Limits.case_seconds,
+        help="wall-clock seconds allowed per test case (CPU time: twice that)",
+    )
+    g.add_argument("--memory-gib", type=float, default=2.0, help="memory cap per submission")
+    g.add_argument(
+        "--sandbox",
+        choices=sandbox.MODES,
+        default="auto",
+        help="auto: bwrap if it works, else refuse; none: no isolation (unsafe)",
+    )
+    g.add_argument("--force", action="store_true", help="regrade students already graded")
+    g.set_defaults(func=_grade)
+
+    b = commands.add_parser("build-references", help="regenerate the hidden reference data")
+    b.add_argument("--check", action="store_true", help="only check that they are current")
+    b.set_defaults(func=_build_references)
 
     gen = commands.add_parser(
         "generate", help="regenerate the student notebook and solutions/optimizers.py"
     )
     gen.add_argument("--check", action="store_true", help="only report files that are stale")
+    gen.set_defaults(func=_generate)
 
-    dem = commands.add_parser("demo", help="the main job on the bundled examples")
-    dem.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    d = commands.add_parser("demo", help="grade the bundled example submissions")
+    d.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    d.add_argument("--sandbox", choices=sandbox.MODES, default="auto")
+    d.set_defaults(func=_demo)
+    return p
 
-    args = parser.parse_args(argv)
-    if args.command == "generate":
-        stale = generate.generate(check=args.check)
-        for path in stale:
-            print(f"{'stale' if args.check else 'wrote'}: {path}")
-        return 1 if args.check and stale else 0
-    if args.command == "demo":
-        return demo.run_demo(out_dir=args.out)
-    return 2
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    return args.func(args)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,15 @@
-"""`make demo`: run the solution notebook and keep its figures."""
+"""`make demo`: grade the bundled example submissions and print the class table."""
 
-import time
+from autograder import grade, paths
 
-import nbformat
-
-from autograder import paths
-from autograder.execute import execute_notebook, save_figures, stream_text
+EXAMPLES = paths.ROOT / "examples"
 
 
-def run_demo(out_dir):
-    """Execute the solution notebook in a fresh kernel; write it and its figures under `out_dir`."""
-    start = time.perf_counter()
-    nb = execute_notebook(paths.SOLUTION_NOTEBOOK)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(out_dir / f"executed-{paths.NOTEBOOK_NAME}"))
-    figures = save_figures(nb, out_dir / "figures", stem=paths.SOLUTION_NOTEBOOK.stem)
-    print(stream_text(nb))
-    print(f"Ran {paths.SOLUTION_NOTEBOOK.name} in {time.perf_counter() - start:.1f} s.")
-    for figure in figures:
-        print(f"figure: {figure}")
-    return 0
+def run_demo(out_dir, sandbox_mode="auto"):
+    """Grade every submission under examples/ into `out_dir` and print a table of the scores."""
+    mode = grade.resolve(sandbox_mode)
+    ok = grade.grade_batch(EXAMPLES, out_dir, mode, jobs=2, force=True)
+    print()
+    grade.print_table(out_dir)
+    print(f"\nFeedback pages: {out_dir}/<student>/feedback.html")
+    return 0 if ok else 1

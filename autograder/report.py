@@ -1,0 +1,147 @@
+"""What the grader writes for each student and for the class.
+
+- `results.json` in Gradescope's schema (score, tests[] with name, score, max_score, status,
+  output, visibility);
+- `feedback.html`: one self-contained page; every text that comes from the submission is
+  escaped, and only public cases get plots with their expected paths;
+- `grades.csv`: one row per student.
+"""
+
+import base64
+import csv
+import html
+import io
+import json
+
+from autograder import cases as catalogue
+
+
+def results_json(grade):
+    """The Gradescope results document of one graded submission."""
+    return {
+        "score": grade.score,
+        "execution_time": round(grade.seconds, 1),
+        "output": grade.summary(),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": t.name,
+                "score": t.score,
+                "max_score": t.max_score,
+                "status": "passed" if t.passed else "failed",
+                "output": t.output,
+                "visibility": "visible",
+            }
+            for t in grade.tests
+        ],
+        "extra_data": {
+            "student": grade.student,
+            "max_score": grade.max_score,
+            "notes": grade.notes,
+        },
+    }
+
+
+STYLE = """
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;
+text-align:left;vertical-align:top}.passed{color:#1a7f37}.failed{color:#cf222e}
+pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap}
+img{max-width:100%}
+"""
+
+
+def feedback_html(grade, plots=()):
+    """The student's feedback page (a string of HTML)."""
+    e = html.escape
+    rows = "".join(
+        f'<tr><td class="{"passed" if t.passed else "failed"}">'
+        f"{'passed' if t.passed else 'failed'}</td><td>{e(t.name)}</td>"
+        f"<td>{t.score:g} / {t.max_score:g}</td><td>{e(t.output)}</td></tr>"
+        for t in grade.tests
+    )
+    notes = "".join(f"<li>{e(n)}</li>" for n in grade.notes)
+    figures = "".join(
+        f'<figure><img alt="{e(title)}" src="data:image/png;base64,{png}">'
+        f"<figcaption>{e(title)}</figcaption></figure>"
+        for title, png in plots
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Feedback: {e(grade.student)}</title>
+<style>{STYLE}</style></head><body>
+<h1>Optimizers with Core APIs: feedback</h1>
+<p>Student: <b>{e(grade.student)}</b>. Score: <b>{grade.score:g} / {grade.max_score:g}</b>.</p>
+<p>{e(grade.summary())}</p>
+<table><tr><th></th><th>Test</th><th>Points</th><th>What to look at</th></tr>{rows}</table>
+{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+{f"<h2>Your paths on the notebook's runs</h2>{figures}" if figures else ""}
+<p><small>Tests other than "the guide's run" use settings the notebook does not show; their
+expected values are not shown here.</small></p>
+</body></html>
+"""
+
+
+def public_plots(run, references):
+    """(title, base64 PNG): the student's path against the expected one, public cases only."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    plots = []
+    for case in catalogue.CASES:
+        if not case.public or case.driver != "convergence":
+            continue
+        result = (run.results.get(case.id) or {}).get("result")
+        path = result.get("path") if isinstance(result, dict) else None
+        if not isinstance(path, list) or not path:
+            continue
+        expected = references[case.id]["path"]
+        fig = Figure(figsize=(6, 3.2))
+        ax = fig.add_subplot()
+        ax.plot(range(1, len(expected) + 1), expected, c="k", lw=2.5, alpha=0.35, label="expected")
+        ax.plot(range(1, len(path) + 1), _clip(path), c="tab:red", lw=1, label="yours")
+        ax.set_ylim(-2.5, 2.5)
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("x")
+        title = f"{case.optimizer}, {case.settings()}"
+        ax.set_title(title, fontsize=9)
+        ax.legend(loc="lower left", fontsize=8)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+        plots.append((title, base64.b64encode(buffer.getvalue()).decode()))
+    return plots
+
+
+def _clip(path):
+    return [min(max(v, -1e3), 1e3) if isinstance(v, (int, float)) else float("nan") for v in path]
+
+
+def _cell(value):
+    """A CSV cell that spreadsheets will not evaluate as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def grades_csv(results_by_student):
+    """CSV text with one row per student from {student: results.json document}."""
+    names = [f"{o}: {t.title}" for o in catalogue.OPTIMIZERS for t in catalogue.tests_for(o)]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["student", "score", "max_score", *names])
+    for student, doc in sorted(results_by_student.items()):
+        scores = {t["name"]: t["score"] for t in doc.get("tests", [])}
+        writer.writerow(
+            [
+                _cell(student),
+                doc["score"],
+                doc["extra_data"]["max_score"],
+                *(scores.get(n, 0.0) for n in names),
+            ]
+        )
+    return out.getvalue()
+
+
+def dump_json(document):
+    return json.dumps(document, indent=1, allow_nan=False) + "\n"

@@ -1,0 +1,48 @@
+from autograder import cases
+
+
+def test_case_ids_are_unique_and_every_test_has_cases():
+    """Does each (optimizer, test) but 'is defined' own at least one case, with unique ids?"""
+    assert len(cases.CASES_BY_ID) == len(cases.CASES)
+    for optimizer in cases.OPTIMIZERS:
+        for test in cases.tests_for(optimizer):
+            found = cases.cases_of(optimizer, test.key)
+            assert (test.key == "defined") == (found == []), (optimizer, test.key)
+
+
+def test_public_cases_are_exactly_the_notebooks_runs():
+    """Are the public cases the guide's runs from x0 = 2, and every other case hidden?"""
+    for case in cases.CASES:
+        guide = case.test.startswith("guide_")
+        assert case.public == guide
+        if guide:
+            assert case.params["init"] == 2.0
+            assert case.params["kwargs"]["learning_rate"] in cases.GUIDE_LEARNING_RATES
+
+
+def test_hidden_cases_use_settings_the_notebook_never_shows():
+    """Do hidden cases avoid x0 = 2 with the guide's learning rates and default hyperparameters?"""
+    for case in cases.CASES:
+        if case.public or case.driver in ("variables", "instances"):
+            continue
+        kwargs = case.params["kwargs"]
+        shown = (
+            case.params["init"] == 2.0
+            and set(kwargs) == {"learning_rate"}
+            and (kwargs["learning_rate"] in cases.GUIDE_LEARNING_RATES)
+        )
+        assert not shown, case.id
+
+
+def test_points_and_names():
+    """Is the maximum 33 (11 per optimizer) and does each name start with the class name?"""
+    assert cases.max_score() == 33
+    assert [t.points for t in cases.tests_for("Adam")] == [1, 1, 1, 1, 2, 1, 2, 1, 1]
+
+
+def test_settings_are_readable():
+    """Does a case describe its settings in words a student can reproduce?"""
+    case = cases.cases_of("Momentum", "hyperparameters")[0]
+    assert case.settings() == "x0 = 1.7; learning_rate=0.004, momentum=0.9"
+    multi = cases.cases_of("Adam", "variables")[0]
+    assert "variables of shapes (), (3,), (2, 3)" in multi.settings()
