@@ -18,7 +18,7 @@ CHECKS_DIR = Path(__file__).with_name("checks")
 
 
 @dataclasses.dataclass
-class TestResult:
+class CheckResult:
     name: str  # "<Optimizer>: <title>"
     optimizer: str
     key: str
@@ -77,7 +77,7 @@ def _result(item, report):
     optimizer = params["optimizer"]
     test = next(t for t in catalogue.tests_for(optimizer) if t.key == key)
     message = "" if report.passed else _message(report)
-    return TestResult(
+    return CheckResult(
         name=f"{optimizer}: {test.title}",
         optimizer=optimizer,
         key=key,
@@ -93,7 +93,7 @@ def _message(report):
 
 
 def evaluate(run, references):
-    """The TestResults of a SubmissionRun, in the order of the hidden test files."""
+    """The CheckResults of a SubmissionRun, in the order of the hidden test files."""
     if run.error:
         return not_graded(run.error)
     plugin = GradingPlugin(run, references)
@@ -114,7 +114,7 @@ def _order(result):
 def not_graded(reason):
     """A zero for every test, each saying why."""
     return [
-        TestResult(
+        CheckResult(
             f"{optimizer}: {test.title}",
             optimizer,
             test.key,
