@@ -9,7 +9,7 @@ OUT ?= out
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: install demo test student check-generated lint clean
+.PHONY: install demo test student references examples check-generated lint clean
 
 install: $(STAMP)
 
@@ -28,8 +28,16 @@ test: install
 student: install
 	$(PY) -m autograder generate
 
+references: install
+	$(PY) -m autograder build-references
+
+examples: install
+	$(PY) -m tests.autograder.examples
+
 check-generated: install
 	$(PY) -m autograder generate --check
+	$(PY) -m autograder build-references --check
+	$(PY) -m tests.autograder.examples --check
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -13,6 +13,7 @@ import pytest
 
 from autograder import cases as catalogue
 from autograder.compare import compare_result
+from course_utils.hints import HINTS, diagnose
 
 CHECKS_DIR = Path(__file__).with_name("checks")
 
@@ -46,10 +47,45 @@ class Submission:
             record = self.run.results.get(case.id) or {"error": "not run"}
             settings = case.settings()
             if record.get("error"):
-                pytest.fail(f"{settings}: {record['error']}", pytrace=False)
+                pytest.fail(
+                    f"{settings}: {record['error']}{self.hint(case, record)}", pytrace=False
+                )
             verdict = compare_result(case, record.get("result"), self.references[case.id])
             if not verdict.passed:
-                pytest.fail(f"{settings}: {verdict.message}", pytrace=False)
+                pytest.fail(
+                    f"{settings}: {verdict.message}{self.hint(case, record)}", pytrace=False
+                )
+
+    def passes(self, case):
+        record = self.run.results.get(case.id) or {}
+        if record.get("error"):
+            return False
+        return compare_result(case, record.get("result"), self.references[case.id]).passed
+
+    def hint(self, case, record):
+        """' Hint: ...' from the shared vocabulary of course_utils.hints, or ''."""
+        key = None
+        error = record.get("error") or ""
+        if "timed out" in error or "longer than" in error:
+            key = "timeout"
+        elif case.driver == "variables":
+            singles = [
+                c
+                for c in catalogue.CASES
+                if c.optimizer == case.optimizer and c.driver == "convergence"
+            ]
+            if all(self.passes(c) for c in singles):
+                key = "shared_state"
+        elif case.driver in ("convergence", "steps") and not error:
+            result = record.get("result") or {}
+            key = diagnose(
+                case.optimizer,
+                case.params["init"],
+                result.get("path"),
+                self.references[case.id]["path"],
+                case.params["kwargs"]["learning_rate"],
+            )
+        return f" Hint: {HINTS[key]}" if key else ""
 
 
 class GradingPlugin:

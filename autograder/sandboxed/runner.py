@@ -91,6 +91,23 @@ def limited(seconds, what, fn, *args):
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+def preload():
+    """Import what the notebook imports before any cell runs, under the start-up time limit.
+
+    Importing TensorFlow takes seconds (more on a loaded machine): charged to a cell, it could eat
+    that cell's time limit and leave `tf` undefined for reasons that are not the student's.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    import autograder.sandboxed.drivers  # noqa: F401
+    import course_utils  # noqa: F401
+
+
 def run_cells(cells, namespace, timeout, emit):
     """Execute each cell in `namespace`; a failing cell is reported and the next one runs."""
     for cell in cells:
@@ -160,6 +177,7 @@ def main(argv=None):
     events_fd = int(argv[argv.index("--events-fd") + 1])
     job = json.load(sys.stdin)
     emit = Events(events_fd)
+    preload()
     namespace = {"__name__": "__main__", "get_ipython": _Shell}
     run_cells(job["cells"], namespace, job["cell_timeout"], emit)
     emit(event="classes", classes=check_classes(namespace))

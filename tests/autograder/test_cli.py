@@ -57,3 +57,10 @@ def test_exit_code_says_whether_everything_was_graded(monkeypatch):
 def test_out_is_required():
     with pytest.raises(SystemExit):
         cli.main(["grade", "subs"])
+
+
+def test_bundled_examples_are_current():
+    """Is examples/ what `make examples` builds from the samples (nothing edited by hand)?"""
+    from .examples import main
+
+    assert main(["--check"]) == 0, "run `make examples`"

@@ -1,0 +1,659 @@
+"""Sample student submissions, to test the autograder on.
+
+Nothing here is committed as a notebook: every sample is built at test time from the committed
+student notebook (correct code comes from the solution notebook's bodies), so no sample goes stale
+when the lesson changes. Each sample says what the autograder should make of it, per optimizer
+class: "full" (every test of that optimizer passes), "zero" (none does), "defined-only" (only
+"<Class>: is defined" passes) or "partial" (some but not all); `{}` for a file that cannot be graded
+at all, which scores 0 as a whole.
+
+    for sample in SAMPLES.values():
+        submission = sample.build(tmp_path / sample.name)
+"""
+
+import base64
+import copy
+import functools
+import random
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from autograder import paths
+
+# Optimizer class -> nbgrader grade_id of the cell that defines it.
+OPTIMIZERS = {"GradientDescent": "gradient_descent", "Momentum": "momentum", "Adam": "adam"}
+# with_bodies() argument -> grade_id.
+BODY_ARGS = {"gd": "gradient_descent", "momentum": "momentum", "adam": "adam"}
+STUB = "        # YOUR CODE HERE\n        raise NotImplementedError()"
+BODY_INDENT = " " * 8
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+# Substrings of the autograder's test names.
+SEVERAL_VARIABLES = "several variables at once"
+ONE_VARIABLE = ("the guide's run", "other starting points", "other hyperparameters")
+REFERENCES_DIR = paths.ROOT / "autograder" / "references"  # the grader's expected results
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One submission and what the autograder should make of it."""
+
+    name: str
+    description: str
+    build: Callable[[Path], Path]  # build(folder) writes the submission, returns its path
+    expect: dict[str, str]  # optimizer class -> "full" | "zero" | "partial" | "defined-only"
+    must_fail: tuple[str, ...] = ()  # substrings of names of tests that must fail
+    must_pass: tuple[str, ...] = ()  # substrings of names of tests that must pass
+    messages: tuple[str, ...] = ()  # substrings (any case) of the feedback on failures
+
+
+# --- Notebook surgery -----------------------------------------------------------------------------
+
+
+def student_notebook() -> NotebookNode:
+    """A fresh copy of the released student notebook."""
+    return nbformat.read(str(paths.STUDENT_NOTEBOOK), as_version=4)
+
+
+def class_index(nb: NotebookNode, grade_id: str) -> int:
+    """Index of the one cell of `nb` whose nbgrader grade_id is `grade_id`."""
+    found = [
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id
+    ]
+    if len(found) != 1:
+        raise LookupError(f"expected one cell with grade_id {grade_id!r}, found {len(found)}")
+    return found[0]
+
+
+@functools.cache
+def solution_body(grade_id: str) -> str:
+    """The dedented code between the solution markers of the exercise `grade_id`."""
+    solution = nbformat.read(str(paths.SOLUTION_NOTEBOOK), as_version=4)
+    source = solution.cells[class_index(solution, grade_id)].source
+    between = source.split(SOLUTION_MARKERS[0], 1)[1].split(SOLUTION_MARKERS[1], 1)[0]
+    body = between.split("\n", 1)[1].rsplit("\n", 1)[0]  # whole lines only
+    return textwrap.dedent(body) + "\n"
+
+
+def with_bodies(
+    gd: str | None = None,
+    momentum: str | None = None,
+    adam: str | None = None,
+    nb: NotebookNode | None = None,
+) -> NotebookNode:
+    """A copy of `nb` (default: the student notebook) with the given apply_gradients bodies.
+
+    Each body replaces the `# YOUR CODE HERE` stub of its class; it may be written at any
+    indentation. None keeps the stub.
+    """
+    nb = student_notebook() if nb is None else copy.deepcopy(nb)
+    for arg, body in {"gd": gd, "momentum": momentum, "adam": adam}.items():
+        if body is None:
+            continue
+        cell = nb.cells[class_index(nb, BODY_ARGS[arg])]
+        if cell.source.count(STUB) != 1:
+            raise ValueError(f"the {BODY_ARGS[arg]} cell has no stub left to replace")
+        code = textwrap.indent(textwrap.dedent(body).strip("\n"), BODY_INDENT)
+        cell.source = cell.source.replace(STUB, code)
+    return nb
+
+
+def solved(**bodies: str) -> NotebookNode:
+    """The student notebook with the solution bodies, except those given (gd=, momentum=, adam=)."""
+    return with_bodies(**({arg: solution_body(gid) for arg, gid in BODY_ARGS.items()} | bodies))
+
+
+def edited(grade_id: str, *changes: tuple[str, str]) -> str:
+    """The solution body of `grade_id` with each (old, new) text replaced: one bug, nothing else."""
+    body = solution_body(grade_id)
+    for old, new in changes:
+        if old not in body:
+            raise ValueError(f"{old!r} is not in the solution body of {grade_id}")
+        body = body.replace(old, new)
+    return body
+
+
+def with_cell(nb: NotebookNode, source: str, outputs: list | None = None) -> NotebookNode:
+    """`nb` with a new code cell (with stored `outputs`) right after the first code cell."""
+    setup = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
+    cell = nbformat.v4.new_code_cell(textwrap.dedent(source).strip("\n"), outputs=outputs or [])
+    nb.cells.insert(setup + 1, cell)
+    return nb
+
+
+def without_classes(nb: NotebookNode, *grade_ids: str, retype: bool = False) -> NotebookNode:
+    """`nb` with the given class cells deleted, or with `retype` turned into Markdown cells."""
+    for grade_id in grade_ids:
+        i = class_index(nb, grade_id)
+        if retype:
+            cell = nb.cells[i]
+            nb.cells[i] = nbformat.v4.new_markdown_cell(cell.source, metadata=cell.metadata)
+        else:
+            del nb.cells[i]
+    return nb
+
+
+def renamed(nb: NotebookNode, grade_id: str, old: str, new: str) -> NotebookNode:
+    """`nb` with the class `old` of cell `grade_id` declared as `new`."""
+    cell = nb.cells[class_index(nb, grade_id)]
+    cell.source = cell.source.replace(f"class {old}(", f"class {new}(", 1)
+    return nb
+
+
+# --- Builders -------------------------------------------------------------------------------------
+
+
+def file_builder(make: Callable[[], bytes]) -> Callable[[Path], Path]:
+    """build(folder): write `make()` as folder/optimizers_core.ipynb and return its path."""
+
+    def build(folder: Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / paths.NOTEBOOK_NAME
+        path.write_bytes(make())
+        return path
+
+    return build
+
+
+def notebook_builder(make: Callable[[], NotebookNode]) -> Callable[[Path], Path]:
+    """build(folder) for a notebook made by `make()`."""
+    return file_builder(lambda: nbformat.writes(make()).encode())
+
+
+def per_class(word: str = "full", **exceptions: str) -> dict[str, str]:
+    """An expectation: `word` for every optimizer class, except those given by name."""
+    return {name: exceptions.get(name, word) for name in OPTIMIZERS}
+
+
+def random_bytes(size: int, seed: int) -> bytes:
+    """`size` reproducible pseudo-random bytes."""
+    return random.Random(seed).randbytes(size)
+
+
+def huge_outputs() -> list[NotebookNode]:
+    """Outputs as a kernel would store them: 30 MB of printed text and a 10 MB PNG."""
+    png = b"\x89PNG\r\n\x1a\n" + random_bytes(7_500_000, seed=0)
+    text = ("spam " * 200 + "\n") * 30_000  # long lines: the file stays near 40 MB
+    return [
+        nbformat.v4.new_output("stream", name="stdout", text=text),
+        nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(png).decode()}),
+    ]
+
+
+# --- Bodies ---------------------------------------------------------------------------------------
+
+# Correct, the update written as `var.assign(var - ...)`, state in lists built on the first call
+# (indexed by position: the same variables come in the same order at every call).
+GD_ASSIGN = """
+for g, var in zip(grads, vars):
+    var.assign(var - self.learning_rate * g)
+"""
+MOMENTUM_LISTS = """
+if not hasattr(self, "change"):
+    self.change = [tf.zeros_like(var) for var in vars]
+for i, (g, var) in enumerate(zip(grads, vars)):
+    self.change[i] = self.learning_rate * g + self.momentum * self.change[i]
+    var.assign(var - self.change[i])
+"""
+ADAM_LISTS = """
+if not hasattr(self, "m"):
+    self.m = [tf.zeros_like(var) for var in vars]
+    self.s = [tf.zeros_like(var) for var in vars]
+for i, (g, var) in enumerate(zip(grads, vars)):
+    self.m[i] = self.beta_1 * self.m[i] + (1 - self.beta_1) * g
+    self.s[i] = self.beta_2 * self.s[i] + (1 - self.beta_2) * g * g
+    m_hat = self.m[i] / (1 - self.beta_1**self.t)
+    s_hat = self.s[i] / (1 - self.beta_2**self.t)
+    var.assign(var - self.learning_rate * m_hat / (tf.sqrt(s_hat) + self.ep))
+self.t += 1
+"""
+
+# Correct, arithmetic in float64 on state kept in the dicts keyed by var.ref(), cast back on assign.
+GD_FLOAT64 = """
+for g, var in zip(grads, vars):
+    x = tf.cast(var, tf.float64) - self.learning_rate * tf.cast(g, tf.float64)
+    var.assign(tf.cast(x, var.dtype))
+"""
+MOMENTUM_FLOAT64 = """
+for g, var in zip(grads, vars):
+    velocity = self.velocities.get(var.ref(), tf.constant(0.0, tf.float64))
+    velocity = self.learning_rate * tf.cast(g, tf.float64) + self.momentum * velocity
+    self.velocities[var.ref()] = velocity
+    var.assign(tf.cast(tf.cast(var, tf.float64) - velocity, var.dtype))
+"""
+ADAM_FLOAT64 = """
+zero = tf.constant(0.0, tf.float64)
+for g, var in zip(grads, vars):
+    g = tf.cast(g, tf.float64)
+    m = self.beta_1 * self.v_dvar.get(var.ref(), zero) + (1 - self.beta_1) * g
+    s = self.beta_2 * self.s_dvar.get(var.ref(), zero) + (1 - self.beta_2) * g**2
+    self.v_dvar[var.ref()], self.s_dvar[var.ref()] = m, s
+    m_hat = m / (1 - self.beta_1**self.t)
+    s_hat = s / (1 - self.beta_2**self.t)
+    x = tf.cast(var, tf.float64) - self.learning_rate * m_hat / (tf.sqrt(s_hat) + self.ep)
+    var.assign(tf.cast(x, var.dtype))
+self.t += 1
+"""
+
+# Correct, Keras' way: v = p*v - lr*g; slots and step counter are tf.Variables, moments
+# updated as m += (1 - beta) * (g - m), beta**t computed in float32.
+GD_INDEXED = """
+for i in range(len(vars)):
+    vars[i].assign_add(-self.learning_rate * grads[i])
+"""
+MOMENTUM_KERAS = """
+for g, var in zip(grads, vars):
+    if var.ref() not in self.velocities:
+        self.velocities[var.ref()] = tf.Variable(tf.zeros_like(var), trainable=False)
+    v = self.velocities[var.ref()]
+    v.assign(self.momentum * v - self.learning_rate * g)
+    var.assign_add(v)
+"""
+ADAM_SLOTS = """
+if not hasattr(self, "step"):
+    self.step = tf.Variable(1.0, trainable=False)
+    self.slots = {}
+beta_1_power = tf.pow(tf.cast(self.beta_1, tf.float32), self.step)
+beta_2_power = tf.pow(tf.cast(self.beta_2, tf.float32), self.step)
+for g, var in zip(grads, vars):
+    if var.ref() not in self.slots:
+        zeros = tf.zeros_like(var)
+        self.slots[var.ref()] = (tf.Variable(zeros), tf.Variable(zeros))
+    m, s = self.slots[var.ref()]
+    m.assign_add((1 - self.beta_1) * (g - m))
+    s.assign_add((1 - self.beta_2) * (tf.square(g) - s))
+    m_hat = m / (1 - beta_1_power)
+    s_hat = s / (1 - beta_2_power)
+    var.assign_sub(self.learning_rate * (m_hat / (tf.sqrt(s_hat) + self.ep)))
+self.step.assign_add(1.0)
+"""
+
+# The original guide's Momentum: one velocity shared by all variables.
+MOMENTUM_SHARED = """
+for g, var in zip(grads, vars):
+    change = self.learning_rate * g + self.momentum * getattr(self, "change", 0.0)
+    self.change = change
+    var.assign_sub(change)
+"""
+# Adam with one first and one second moment for all variables.
+ADAM_SHARED_SLOTS = """
+for d_var, var in zip(grads, vars):
+    self.m = self.beta_1 * getattr(self, "m", 0.0) + (1 - self.beta_1) * d_var
+    self.s = self.beta_2 * getattr(self, "s", 0.0) + (1 - self.beta_2) * tf.square(d_var)
+    m_hat = self.m / (1 - self.beta_1**self.t)
+    s_hat = self.s / (1 - self.beta_2**self.t)
+    var.assign_sub(self.learning_rate * (m_hat / (tf.sqrt(s_hat) + self.ep)))
+self.t += 1
+"""
+
+INFINITE_LOOP = """
+while True:
+    pass
+"""
+OS_EXIT = """
+import os
+
+os._exit(0)
+"""
+# Each tries its own way to reach the hidden reference optimizers and delegates to them.
+IMPORT_SOLUTIONS_PACKAGE = f"""
+import sys
+
+sys.path.insert(0, {str(paths.ROOT)!r})
+import solutions
+
+solutions.GradientDescent.apply_gradients(self, grads, vars)
+"""
+IMPORT_SOLUTIONS_FILE = f"""
+import importlib.util
+
+spec = importlib.util.spec_from_file_location("reference", {str(paths.SOLUTIONS_MODULE)!r})
+reference = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(reference)
+reference.Momentum.apply_gradients(self, grads, vars)
+"""
+IMPORT_SOLUTIONS_NAME = """
+from solutions import Adam as _A
+
+_A.apply_gradients(self, grads, vars)
+"""
+
+# Extra cells, inserted after the imports.
+PATCH_CHECKS = """
+import builtins
+
+import numpy as np
+
+np.allclose = lambda *args, **kwargs: True
+np.isclose = lambda *args, **kwargs: True
+np.array_equal = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+np.testing.assert_array_equal = lambda *args, **kwargs: None
+builtins.print = lambda *args, **kwargs: None
+"""
+READ_OUTSIDE = f"""
+import os
+from pathlib import Path
+
+for path in sorted(Path({str(REFERENCES_DIR)!r}).iterdir()):
+    print(path, path.read_text()[:1000])
+print(os.listdir(Path.home() / ".ssh"))
+print(Path("/etc/shadow").read_text())
+"""
+WRITE_FAKE_RESULTS = """
+import json
+from pathlib import Path
+
+fakes = {
+    "results.json": json.dumps({"score": 100.0, "max_score": 100.0, "tests": []}),
+    "grades.csv": "student,assignment,score,max_score\\nme,optimizers_core,100,100\\n",
+    "feedback.html": "<html><body><h1>Score: 100 / 100</h1></body></html>",
+}
+cwd = Path.cwd()
+folders = [cwd, cwd.parent, cwd.parent.parent, Path("/tmp"), Path.home()]
+for folder in folders + [Path("/autograder/results")]:
+    for name, text in fakes.items():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text)
+        except OSError:
+            pass
+"""
+PRINT_50MB = """
+print("x" * 50_000_000)
+"""
+BACKGROUND_WORK = """
+import subprocess
+import threading
+
+
+def spin():
+    while True:
+        pass
+
+
+subprocess.Popen(["sleep", "1000"])
+threading.Thread(target=spin, daemon=True).start()
+"""
+
+
+# --- The samples ----------------------------------------------------------------------------------
+
+_SAMPLES = [
+    # The reference and the release.
+    Sample(
+        "solution",
+        "the solution notebook's bodies",
+        notebook_builder(solved),
+        per_class(),
+    ),
+    Sample(
+        "untouched",
+        "the student notebook as released, every body a stub",
+        notebook_builder(student_notebook),
+        per_class("defined-only"),
+        messages=("not implemented",),
+    ),
+    # Correct, in other styles.
+    Sample(
+        "correct_assign_style",
+        "var.assign(var - ...), state in plain lists built on the first call",
+        notebook_builder(lambda: with_bodies(GD_ASSIGN, MOMENTUM_LISTS, ADAM_LISTS)),
+        per_class(),
+    ),
+    Sample(
+        "correct_ref_dict_float64",
+        "state in dicts keyed by var.ref(), arithmetic in float64, cast back on assign",
+        notebook_builder(lambda: with_bodies(GD_FLOAT64, MOMENTUM_FLOAT64, ADAM_FLOAT64)),
+        per_class(),
+    ),
+    Sample(
+        "correct_slots_tf_pow",
+        "Keras style: v = p*v - lr*g; Adam slots and step in tf.Variables, beta**t in float32",
+        notebook_builder(lambda: with_bodies(GD_INDEXED, MOMENTUM_KERAS, ADAM_SLOTS)),
+        per_class(),
+    ),
+    # Typical bugs, one at a time.
+    Sample(
+        "gd_sign_flipped",
+        "gradient descent climbs: assign_add instead of assign_sub",
+        notebook_builder(
+            lambda: solved(gd=edited("gradient_descent", ("assign_sub", "assign_add")))
+        ),
+        per_class(GradientDescent="defined-only"),
+    ),
+    Sample(
+        "gd_lr_not_applied",
+        "gradient descent steps by the raw gradient, without the learning rate",
+        notebook_builder(
+            lambda: solved(gd=edited("gradient_descent", ("self.learning_rate * g", "g")))
+        ),
+        per_class(GradientDescent="defined-only"),
+    ),
+    Sample(
+        "momentum_state_not_kept",
+        "the velocity is created anew at every call: plain gradient descent",
+        notebook_builder(
+            lambda: solved(
+                momentum=edited(  # no `if ... not in`: a new zero velocity at every call
+                    "momentum", ("    if var.ref() not in self.velocities:\n    ", "")
+                )
+            )
+        ),
+        per_class(Momentum="defined-only"),
+    ),
+    Sample(
+        "momentum_shared_state",
+        "the original guide's single self.change, shared by all variables",
+        notebook_builder(lambda: solved(momentum=MOMENTUM_SHARED)),
+        per_class(Momentum="partial"),
+        must_fail=(SEVERAL_VARIABLES,),
+        must_pass=ONE_VARIABLE,
+    ),
+    Sample(
+        "adam_no_bias_correction",
+        "Adam divides the raw moments: no bias correction",
+        notebook_builder(
+            lambda: solved(
+                adam=edited(
+                    "adam",
+                    (" / (1 - self.beta_1**self.t)", ""),
+                    (" / (1 - self.beta_2**self.t)", ""),
+                )
+            )
+        ),
+        per_class(Adam="defined-only"),
+    ),
+    Sample(
+        "adam_bias_correction_off_by_one",
+        "Adam's bias correction uses beta**(t + 1)",
+        notebook_builder(lambda: solved(adam=edited("adam", ("**self.t", "**(self.t + 1)")))),
+        per_class(Adam="defined-only"),  # 26 % of a learning rate off at the first step
+        must_fail=("the guide's run, learning rate 0.001",),
+    ),
+    Sample(
+        "adam_step_per_variable",
+        "Adam advances t once per variable instead of once per call",
+        notebook_builder(
+            lambda: solved(adam=edited("adam", ("\nself.t += 1", "\n    self.t += 1")))
+        ),
+        per_class(Adam="partial"),
+        must_fail=(SEVERAL_VARIABLES,),
+        must_pass=ONE_VARIABLE,
+    ),
+    Sample(
+        "adam_step_not_advanced",
+        "Adam never advances t: the bias correction of step 1 forever",
+        notebook_builder(lambda: solved(adam=edited("adam", ("self.t += 1\n", "")))),
+        per_class(Adam="defined-only"),
+    ),
+    Sample(
+        "adam_shared_slots",
+        "Adam keeps one first and one second moment for all variables",
+        notebook_builder(lambda: solved(adam=ADAM_SHARED_SLOTS)),
+        per_class(Adam="partial"),
+        must_fail=(SEVERAL_VARIABLES,),
+        must_pass=ONE_VARIABLE,
+    ),
+    Sample(
+        "adam_seed_misprint",
+        "the original guide's misprint: S decays V (S = beta_2 * V + ...)",
+        notebook_builder(
+            lambda: solved(adam=edited("adam", ("self.beta_2 * s_dvar", "self.beta_2 * v_dvar")))
+        ),
+        per_class(Adam="defined-only"),
+    ),
+    # Hostile or broken code.
+    Sample(
+        "infinite_loop_momentum",
+        "Momentum.apply_gradients never returns",
+        notebook_builder(lambda: solved(momentum=INFINITE_LOOP)),
+        per_class(Momentum="defined-only"),
+        messages=("time",),
+    ),
+    Sample(
+        "infinite_loop_top_level",
+        "correct optimizers, and a cell after the imports that never ends",
+        notebook_builder(lambda: with_cell(solved(), INFINITE_LOOP)),
+        per_class(),
+    ),
+    Sample(
+        "exception_in_adam",
+        'Adam.apply_gradients raises ValueError("boom")',
+        notebook_builder(lambda: solved(adam='raise ValueError("boom")')),
+        per_class(Adam="defined-only"),
+        messages=("boom",),
+    ),
+    Sample(
+        "syntax_error_momentum",
+        "the Momentum cell does not parse (a missing colon)",
+        notebook_builder(
+            lambda: solved(momentum=edited("momentum", ("zip(grads, vars):", "zip(grads, vars)")))
+        ),
+        per_class(Momentum="zero"),
+        messages=("Momentum is not defined", "SyntaxError"),
+    ),
+    Sample(
+        "renamed_class",
+        "class Momentum renamed to MomentumOptimizer",
+        notebook_builder(lambda: renamed(solved(), "momentum", "Momentum", "MomentumOptimizer")),
+        per_class(Momentum="zero"),
+        messages=("Momentum is not defined",),
+    ),
+    Sample(
+        "memory_hog",
+        "Adam.apply_gradients keeps 4 GiB of NumPy ones before updating",
+        notebook_builder(
+            lambda: solved(adam="self.ballast = np.ones(2**29)\n" + solution_body("adam"))
+        ),
+        per_class(Adam="defined-only"),
+        messages=("memory",),
+    ),
+    Sample(
+        "patches_numpy",
+        "stubs, and a cell that makes NumPy's comparisons always agree and silences print",
+        notebook_builder(lambda: with_cell(student_notebook(), PATCH_CHECKS)),
+        per_class("defined-only"),
+    ),
+    Sample(
+        "imports_solutions",
+        "delegates to the hidden solutions: import solutions, by file path, from solutions",
+        notebook_builder(
+            lambda: with_bodies(
+                IMPORT_SOLUTIONS_PACKAGE, IMPORT_SOLUTIONS_FILE, IMPORT_SOLUTIONS_NAME
+            )
+        ),
+        per_class("defined-only"),
+    ),
+    Sample(
+        "reads_outside",
+        "correct optimizers, and a cell reading the references, ~/.ssh and /etc/shadow",
+        notebook_builder(lambda: with_cell(solved(), READ_OUTSIDE)),
+        per_class(),
+    ),
+    Sample(
+        "writes_fake_results",
+        "stubs, and a cell writing perfect results.json, grades.csv, feedback.html everywhere",
+        notebook_builder(lambda: with_cell(student_notebook(), WRITE_FAKE_RESULTS)),
+        per_class("defined-only"),
+    ),
+    Sample(
+        "os_exit",
+        "GradientDescent.apply_gradients kills its process with os._exit(0)",
+        notebook_builder(lambda: solved(gd=OS_EXIT)),
+        per_class(GradientDescent="defined-only"),
+    ),
+    Sample(
+        "prints_50mb",
+        "correct optimizers, and a cell printing 50 MB",
+        notebook_builder(lambda: with_cell(solved(), PRINT_50MB)),
+        per_class(),
+    ),
+    Sample(
+        "fork_bomb_lite",
+        "correct optimizers, and a cell leaving a sleeping child and a busy thread behind",
+        notebook_builder(lambda: with_cell(solved(), BACKGROUND_WORK)),
+        per_class(),
+    ),
+    # Bad input.
+    Sample(
+        "invalid_json",
+        "a truncated JSON file",
+        file_builder(lambda: b'{"cells": ['),
+        {},
+        messages=("json",),
+    ),
+    Sample(
+        "not_a_notebook",
+        "valid JSON, but a list",
+        file_builder(lambda: b"[1, 2, 3]"),
+        {},
+        messages=("notebook",),
+    ),
+    Sample(
+        "empty_notebook",
+        "a valid notebook without a single cell",
+        notebook_builder(lambda: nbformat.v4.new_notebook(metadata=student_notebook().metadata)),
+        per_class("zero"),
+        messages=("is not defined",),
+    ),
+    Sample(
+        "cells_retyped",
+        "the three (correct) class cells turned into Markdown cells",
+        notebook_builder(lambda: without_classes(solved(), *OPTIMIZERS.values(), retype=True)),
+        per_class("zero"),
+        messages=("is not defined",),
+    ),
+    Sample(
+        "cells_deleted",
+        "correct optimizers, the Adam cell deleted",
+        notebook_builder(lambda: without_classes(solved(), "adam")),
+        per_class(Adam="zero"),
+        messages=("Adam is not defined",),
+    ),
+    Sample(
+        "huge_outputs",
+        "correct optimizers, and a cell storing 30 MB of text and a 10 MB PNG as outputs",
+        notebook_builder(
+            lambda: with_cell(solved(), "# outputs of an earlier run", outputs=huge_outputs())
+        ),
+        per_class(),
+    ),
+    Sample(
+        "binary_garbage",
+        "1 MiB of random bytes named optimizers_core.ipynb",
+        file_builder(lambda: random_bytes(2**20, seed=1)),
+        {},
+        messages=("json",),
+    ),
+]
+
+SAMPLES: dict[str, Sample] = {sample.name: sample for sample in _SAMPLES}
+assert len(SAMPLES) == len(_SAMPLES), "sample names must be unique"

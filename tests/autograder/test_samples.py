@@ -1,0 +1,101 @@
+"""End to end: grade every sample submission (correct, buggy, hostile, broken) in one batch.
+
+The batch runs once per test session in the real sandbox, two submissions at a time, with short
+time limits; each test then reads what the grader wrote for one sample.
+"""
+
+import csv
+import json
+import os
+import re
+
+import pytest
+
+from autograder import cases, grade, references, sandbox
+
+from .samples import SAMPLES
+
+LIMITS = sandbox.Limits(case_seconds=4, cell_seconds=8, grace_seconds=2)
+BWRAP_OK, WHY = sandbox.bwrap_works()
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not BWRAP_OK and not os.environ.get("CI"), reason=WHY),
+]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    submissions = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("out")
+    for sample in SAMPLES.values():
+        sample.build(submissions / sample.name)
+    log = []
+    ok = grade.grade_batch(submissions, out, "bwrap", jobs=2, limits=LIMITS, log=log.append)
+    return ok, out, log
+
+
+def matches(word, passed):
+    """Do the pass/fail flags of one optimizer's tests (first: 'is defined') fit `word`?"""
+    if word == "full":
+        return all(passed)
+    if word == "zero":
+        return not any(passed)
+    if word == "defined-only":
+        return passed[0] and not any(passed[1:])
+    return any(passed) and not all(passed)  # partial
+
+
+def document(graded, name):
+    return json.loads((graded[1] / name / "results.json").read_text())
+
+
+def test_the_whole_batch_is_graded(graded):
+    """Does every sample get a row and files, and the batch report success?"""
+    ok, out, log = graded
+    assert ok, log
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert sorted(r["student"] for r in rows) == sorted(SAMPLES)
+    for name in SAMPLES:
+        assert (out / name / "feedback.html").is_file()
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_sample_scores_as_expected(graded, name):
+    """Does each sample score exactly as its expectation says, with the promised messages?"""
+    sample, doc = SAMPLES[name], document(graded, name)
+    tests = doc["tests"]
+    feedback = " ".join(
+        [doc["output"], *doc["extra_data"]["notes"]] + [t["output"] for t in tests]
+    ).lower()
+    if not sample.expect:
+        assert doc["score"] == 0
+    for optimizer, word in sample.expect.items():
+        mine = [t for t in tests if t["name"].startswith(optimizer + ":")]
+        passed = [t["status"] == "passed" for t in mine]
+        expected = matches(word, passed)
+        failures = {t["name"]: t["output"] for t in mine if t["status"] != "passed"}
+        assert expected, f"{optimizer} should be {word}; failures: {failures}"
+    for words in sample.must_fail:
+        assert any(words in t["name"] and t["status"] == "failed" for t in tests), words
+    for words in sample.must_pass:
+        assert all(t["status"] == "passed" for t in tests if words in t["name"]), words
+    for words in sample.messages:
+        assert words.lower() in feedback, (words, feedback[:2000])
+
+
+def test_feedback_never_shows_hidden_expected_values(graded):
+    """Do failing hidden tests name their settings but never an expected value?"""
+    hidden_titles = {
+        t.title for t in cases.TESTS + list(cases.ORACLE_TESTS.values()) if not t.public
+    }
+    for name in SAMPLES:
+        for test in document(graded, name)["tests"]:
+            if test["name"].split(": ", 1)[1] in hidden_titles:
+                assert not re.search(r"expected -?[0-9]", test["output"]), (name, test)
+
+
+def test_plots_in_feedback_are_public_cases_only(graded):
+    """Does the feedback page plot only the notebook's own runs (x0 = 2)?"""
+    page = (graded[1] / "solution" / "feedback.html").read_text()
+    assert page.count("<img ") == 9 and page.count("x0 = 2;") >= 9
+    assert references.load()  # the page is built from them without showing hidden ones
