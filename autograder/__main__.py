@@ -41,8 +41,8 @@ def _build_references(args):
             else "references are stale: run `python -m autograder build-references`"
         )
         return 0 if current else 1
-    changed = build_references.write()
-    print(f"{'wrote' if changed else 'unchanged'}: {build_references.REFERENCES}")
+    for path in build_references.write():
+        print(f"wrote: {path}")
     return 0
 
 

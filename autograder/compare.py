@@ -1,24 +1,16 @@
 """Compare a submission's result of one case with the expected one; explain the first difference.
 
-Paths are compared step by step with a float32-aware tolerance,
-    |got - expected| <= ATOL + RTOL * |expected| + STEP_TOL * learning_rate,
-loose enough for any correct float32 implementation (another order of operations, `assign`
-instead of `assign_sub`, float64 arithmetic cast back, Adam's beta powers computed in float32:
-measured at most 0.3 % of a learning rate, 3e-5 relative) and tight enough for every common bug,
-which is off by a sizeable fraction of a step within a few steps (a bias correction off by one
-step is 26 % of a learning rate off at the first step).
-A run that stops because x stopped changing counts as staying where it stopped, so an exact
-"Converged in N" is never required. Infinite values must match exactly (same sign).
+The tolerance is course_utils.tolerance's, the same the students' self-checks use. A run that
+stops because x stopped changing counts as staying where it stopped, so an exact "Converged in N"
+is never required.
 """
 
 import dataclasses
 import math
 
 from autograder.cases import MULTI_SHAPES
+from course_utils.tolerance import absolute_tolerance, first_departure
 
-RTOL = 5e-5
-ATOL = 1e-6
-STEP_TOL = 0.02
 MAX_PATH = 100_000
 
 
@@ -29,20 +21,10 @@ class Verdict:
     step: int | None = None  # first step (from 1) where the path leaves the expected one
 
 
-def close(got, expected, atol=ATOL):
-    if isinstance(got, bool) or not isinstance(got, (int, float)):
-        return False
-    if math.isnan(expected) or math.isnan(got):
-        return math.isnan(expected) and math.isnan(got)
-    if math.isinf(expected) or math.isinf(got):
-        return got == expected
-    return abs(got - expected) <= atol + RTOL * abs(expected)
-
-
 def step_tolerance(case):
-    """The absolute part of the tolerance of a case: ATOL plus a fraction of its learning rate."""
+    """The absolute part of the tolerance of a case, from its (largest) learning rate."""
     rates = [v.get("learning_rate", 1e-3) for k, v in case.params.items() if k.startswith("kwargs")]
-    return ATOL + STEP_TOL * max(rates)
+    return absolute_tolerance(max(rates))
 
 
 def _numbers(path, width=None):
@@ -73,11 +55,10 @@ def _describe(step, got, expected, public, where=""):
 
 def compare_path(got, expected, public, atol, where=lambda i: ""):
     """First step where two equally long lists of numbers (or rows) differ, as a Verdict."""
-    for step, (g, e) in enumerate(zip(got, expected), start=1):
-        rows = (g, e) if isinstance(e, list) else ([g], [e])
-        for i, (gv, ev) in enumerate(zip(*rows)):
-            if not close(gv, ev, atol):
-                return Verdict(False, _describe(step, gv, ev, public, where(i)), step)
+    departure = first_departure(got, expected, atol)
+    if departure is not None:
+        step, i, gv, ev = departure
+        return Verdict(False, _describe(step, gv, ev, public, where(i)), step)
     if len(got) != len(expected):
         return Verdict(
             False,

@@ -1,7 +1,8 @@
 """What a wrong optimizer path most likely means: one vocabulary for self-checks and the grader.
 
-`diagnose` looks only at how a path departs from the expected one (never at code), so the same
-words reach a student from the notebook's self-check and from the autograder's feedback.
+`diagnose` looks only at how a path departs from the expected one (and at the public loss), never
+at code, so the same words reach a student from the notebook's self-check and from the
+autograder's feedback.
 """
 
 HINTS = {
@@ -14,42 +15,81 @@ HINTS = {
     "bias_correction": "Adam's first step should move each variable by about one learning rate: "
     "check the bias correction, m / (1 - beta_1**t) and s / (1 - beta_2**t) with t = 1 on the "
     "first call.",
-    "state_not_kept": "The first step is right and later ones are not: the optimizer's state (a "
-    "velocity, moments, a step counter) must persist from one call of apply_gradients to the next "
-    "and be updated as the rule says.",
+    "state_not_kept": "The first step is right and later ones are not, as if the optimizer forgot "
+    "everything between calls: its state (a velocity, the moments) must be created once and "
+    "carried from one call of apply_gradients to the next.",
+    "step_counter_not_advanced": "The first step is right, the second is about 1.34 times too "
+    "big: Adam's step counter t must grow by one at every call of apply_gradients.",
+    "step_counter_per_variable": "One variable works; with several, the second variable's first "
+    "step is too small (about 0.74 of the learning rate): t must grow once per call of "
+    "apply_gradients, after the loop over the variables, not once per variable.",
     "shared_state": "One variable works, several at once do not: each variable needs its own "
-    "state (velocity, moments), e.g. a tf.Variable per variable kept in a dict keyed by "
-    "var.ref(); Adam's step counter t grows once per call, not once per variable.",
+    "state (velocity, moments), e.g. a tf.Variable per variable in a dict keyed by var.ref(); "
+    "and Adam's step counter t grows once per call, not once per variable.",
     "timeout": "The code ran out of time: look for a loop that never ends or work repeated at "
     "every step.",
 }
 
+BETA_1, BETA_2 = 0.9, 0.999  # Adam's defaults, which the public cases use
 
-def _close(a, b, rel=0.05):
+
+def adam_first_step(t, beta_1=BETA_1, beta_2=BETA_2):
+    """|first move| / learning rate of an Adam whose bias correction uses t instead of 1."""
+    return ((1 - beta_1) / (1 - beta_1**t)) / ((1 - beta_2) / (1 - beta_2**t)) ** 0.5
+
+
+def course_gradient(x):
+    """L'(x) = 8x^3 + 9x^2, the public derivative of the course's loss."""
+    return 8 * x**3 + 9 * x**2
+
+
+def _close(a, b, rel=0.02):
     return abs(a - b) <= rel * max(abs(a), abs(b), 1e-12)
 
 
 def diagnose(optimizer, init, got, expected, learning_rate):
-    """The key of the likeliest hint for a one-variable path `got` that departs from `expected`.
-
-    `init` is the starting value and `learning_rate` the optimizer's; returns None when no rule
-    recognizes the departure.
-    """
+    """The key of the likeliest hint for a one-variable path `got` (x_1, x_2, ...) that departs
+    from `expected`, started at `init` on the course's loss; None when no rule fits."""
     try:
-        step, want = float(got[0]) - init, float(expected[0]) - init
-    except (TypeError, ValueError, IndexError, KeyError):
+        xs = [float(init)] + [float(v) for v in got]
+        want = [float(init)] + [float(v) for v in expected]
+    except (TypeError, ValueError):
         return None
-    if want == 0 or step != step:  # no expected move, or a NaN
+    if len(xs) < 2 or len(want) < 2 or want[1] == want[0] or xs[1] != xs[1]:
         return None
-    ratio = step / want
-    if _close(ratio, -1.0):
+    ratio = (xs[1] - xs[0]) / (want[1] - want[0])
+    if _close(ratio, -1.0, 0.05):
         return "sign"
-    if not _close(ratio, 1.0, rel=0.02):
-        if (
-            optimizer == "Adam"
-            and ratio > 0
-            and not (_close(ratio, 1 / learning_rate) or _close(ratio, learning_rate))
-        ):
+    if not _close(ratio, 1.0):
+        if optimizer == "Adam" and ratio > 0:
             return "bias_correction"
         return "learning_rate"
+    return _later_steps(optimizer, xs, want, learning_rate)
+
+
+def _later_steps(optimizer, xs, want, learning_rate):
+    """The first step is right: what went wrong afterwards?"""
+    moves = [b - a for a, b in zip(xs, xs[1:])]
+    if len(moves) < 2:
+        return None
+    if optimizer == "Momentum" and all(
+        _close(move, -learning_rate * course_gradient(x), 1e-3) for x, move in zip(xs, moves)
+    ):
+        return "state_not_kept"  # every step is a plain gradient step: the velocity is lost
+    if optimizer == "Adam":
+        if all(_close(abs(move), learning_rate, 1e-3) for move in moves):
+            return "state_not_kept"  # every step is a fresh first step: the moments are lost
+        if len(want) > 2 and _close(moves[1] / (want[2] - want[1]), 1 / adam_first_step(2), 0.01):
+            return "step_counter_not_advanced"
     return "state_not_kept"
+
+
+def diagnose_several(optimizer, first_moves, learning_rate):
+    """Hint key when one variable works but several do not, from each variable's first move."""
+    if (
+        optimizer == "Adam"
+        and len(first_moves) > 1
+        and _close(abs(first_moves[1]) / learning_rate, adam_first_step(2), 0.01)
+    ):
+        return "step_counter_per_variable"
+    return "shared_state"

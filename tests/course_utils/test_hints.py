@@ -50,7 +50,7 @@ def path(cls, learning_rate, steps=20):
         (NoLearningRate, GradientDescent, 1e-3, "learning_rate"),
         (Forgetful, Momentum, 1e-2, "state_not_kept"),
         (NoBiasCorrection, Adam, 1e-1, "bias_correction"),
-        (FrozenStep, Adam, 1e-1, "state_not_kept"),
+        (FrozenStep, Adam, 1e-1, "step_counter_not_advanced"),
     ],
 )
 def test_diagnose_names_the_mistake(buggy, reference, learning_rate, key):
