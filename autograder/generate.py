@@ -7,12 +7,15 @@ The solution notebook is the single source of truth. Its exercise cells carry nb
 
 - the student notebook is made by nbgrader's own preprocessors (solutions cleared to a
   `raise NotImplementedError()` stub, outputs cleared, checksums computed), as `nbgrader
-  generate_assignment` does, without needing a course database;
+  generate_assignment` does, without needing a course database; the placeholders COLAB_URL and
+  RELEASE_ZIP_URL become links to the published student release ([tool.course] in
+  pyproject.toml);
 - `solutions/optimizers.py` gathers the exercise cells, markers removed, so the autograder and the
   tests can import the reference optimizers.
 """
 
 import copy
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -50,8 +53,28 @@ def is_solution_cell(cell):
 
 
 def is_demo_cell(cell):
-    """Is this a demonstration cell that graders skip?"""
-    return paths.DEMO_TAG in cell.get("metadata", {}).get("tags", [])
+    """Is this a demonstration or self-check cell, which graders skip?"""
+    return any(tag in paths.SKIPPED_TAGS for tag in cell.get("metadata", {}).get("tags", []))
+
+
+def release_links(pyproject=paths.PYPROJECT):
+    """{placeholder: URL} for the student notebook, from pyproject.toml's [tool.course]."""
+    course = tomllib.loads(Path(pyproject).read_text())["tool"]["course"]
+    repository, branch = course["release_repository"], course["release_branch"]
+    notebook = f"notebooks/{paths.NOTEBOOK_NAME}"
+    return {
+        "COLAB_URL": f"https://colab.research.google.com/github/{repository}/blob/{branch}/"
+        f"{notebook}",
+        "RELEASE_ZIP_URL": f"https://github.com/{repository}/archive/refs/heads/{branch}.zip",
+    }
+
+
+def fill_release_links(nb, links):
+    """Replace the release placeholders in every cell of `nb` (in place)."""
+    for cell in nb.cells:
+        for placeholder, url in links.items():
+            cell.source = cell.source.replace(placeholder, url)
+    return nb
 
 
 def student_notebook(solution_nb):
@@ -69,7 +92,7 @@ def student_notebook(solution_nb):
         CheckCellMetadata(),
     ):
         nb, resources = preprocessor.preprocess(nb, resources)
-    return nb
+    return fill_release_links(nb, release_links())
 
 
 def solution_bodies(solution_nb):

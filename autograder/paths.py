@@ -11,5 +11,8 @@ SOLUTION_NOTEBOOK = SOLUTIONS_DIR / NOTEBOOK_NAME
 STUDENT_NOTEBOOK = STUDENT_DIR / NOTEBOOK_NAME
 SOLUTIONS_MODULE = SOLUTIONS_DIR / "optimizers.py"
 
-# Cells carrying this tag only demonstrate (runs, plots); graders skip them.
+# Cells carrying one of these tags only demonstrate (runs, plots) or self-check; graders skip them.
 DEMO_TAG = "demo"
+SELF_CHECK_TAG = "self-check"
+SKIPPED_TAGS = (DEMO_TAG, SELF_CHECK_TAG)
+PYPROJECT = ROOT / "pyproject.toml"

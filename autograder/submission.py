@@ -54,6 +54,10 @@ def _text(source):
     return source if isinstance(source, str) else ""
 
 
+def _skipped(tags):
+    return any(tag in paths.SKIPPED_TAGS for tag in tags)
+
+
 def _normalized(source):
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
@@ -61,15 +65,15 @@ def _normalized(source):
 def demo_signatures(release_path=paths.STUDENT_NOTEBOOK):
     """Ids and normalized sources of the demonstration cells of the released notebook."""
     release = json.loads(Path(release_path).read_text())
-    demo = [c for c in release["cells"] if paths.DEMO_TAG in c.get("metadata", {}).get("tags", [])]
+    demo = [c for c in release["cells"] if _skipped(c.get("metadata", {}).get("tags", []))]
     return {c["id"] for c in demo if "id" in c}, {_normalized(_text(c["source"])) for c in demo}
 
 
 def code_cells(nb, release_path=paths.STUDENT_NOTEBOOK):
-    """The code cells to execute, in order, without the demonstration cells.
+    """The code cells to execute, in order, without the demonstration and self-check cells.
 
-    A cell counts as a demonstration when it carries the `demo` tag, or has the id or the text
-    of a demonstration cell of the released notebook (students may drop tags or edit demos).
+    A cell is skipped when it carries the `demo` or `self-check` tag, or has the id or the text
+    of such a cell of the released notebook (students may drop tags or edit demos).
     """
     demo_ids, demo_sources = demo_signatures(release_path)
     cells = []
@@ -79,11 +83,7 @@ def code_cells(nb, release_path=paths.STUDENT_NOTEBOOK):
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         source = _text(cell.get("source", ""))
         tags = metadata.get("tags") if isinstance(metadata.get("tags"), list) else []
-        if (
-            paths.DEMO_TAG in tags
-            or cell.get("id") in demo_ids
-            or _normalized(source) in demo_sources
-        ):
+        if _skipped(tags) or cell.get("id") in demo_ids or _normalized(source) in demo_sources:
             continue
         nbgrader = metadata.get("nbgrader") if isinstance(metadata.get("nbgrader"), dict) else {}
         grade_id = nbgrader.get("grade_id") if isinstance(nbgrader.get("grade_id"), str) else None

@@ -73,4 +73,4 @@ def test_the_released_notebook_is_a_valid_submission():
     """Does the untouched student notebook parse and yield its setup and exercise cells?"""
     nb = submission.read_notebook(paths.STUDENT_NOTEBOOK)
     assert nbformat.validate(nbformat.from_dict(nb)) is None
-    assert len(submission.code_cells(nb)) == 4
+    assert len(submission.code_cells(nb)) == 5  # setup, imports, three exercises

@@ -66,6 +66,13 @@ def test_prints_the_guides_outcome(executed, title):
 
 
 @pytest.mark.slow
+def test_every_self_check_passes(executed):
+    """Do the three self-checks report every public case passing?"""
+    text = stream_text(executed)
+    assert text.count("4 of 4 public cases pass.") == 3 and "FAIL" not in text
+
+
+@pytest.mark.slow
 def test_the_two_variable_demo_agrees_with_keras(executed):
     """Does the per-variable Momentum reach Keras' (-1.125, -1.125) in the demo cell?"""
     text = stream_text(executed)
@@ -74,8 +81,8 @@ def test_the_two_variable_demo_agrees_with_keras(executed):
 
 
 @pytest.mark.slow
-def test_shows_four_figures(executed):
-    """Are the loss figure and the three path figures displayed as images?"""
+def test_shows_every_figure(executed):
+    """Are the loss figure, three path figures and three self-check figures displayed?"""
     images = [
         o
         for c in executed.cells
@@ -83,4 +90,4 @@ def test_shows_four_figures(executed):
         for o in c.outputs
         if "image/png" in o.get("data", {})
     ]
-    assert len(images) == 4
+    assert len(images) == 7
