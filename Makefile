@@ -9,7 +9,7 @@ OUT ?= out
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: install demo test student references examples check-generated lint clean
+.PHONY: install demo test student references examples release check-generated lint clean
 
 install: $(STAMP)
 
@@ -31,6 +31,9 @@ student: install
 references: install
 	$(PY) -m autograder build-references
 
+release: install
+	$(PY) -m autograder release --out dist
+
 examples: install
 	$(PY) -m tests.autograder.examples
 
@@ -44,4 +47,4 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(OUT) .pytest_cache
+	rm -rf $(OUT) dist .pytest_cache

@@ -61,6 +61,18 @@ def _demo(args):
     return demo.run_demo(out_dir=args.out, sandbox_mode=args.sandbox)
 
 
+def _release(args):
+    from autograder import release
+
+    try:
+        folder, archive = release.build(args.out)
+    except release.ReleaseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"student release: {folder}\n                 {archive}")
+    return 0
+
+
 def parser():
     p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     commands = p.add_subparsers(dest="command", required=True)
@@ -98,6 +110,10 @@ def parser():
     )
     gen.add_argument("--check", action="store_true", help="only report files that are stale")
     gen.set_defaults(func=_generate)
+
+    r = commands.add_parser("release", help="build the student bundle (folder and zip)")
+    r.add_argument("--out", type=Path, default=Path("dist"), help="output folder")
+    r.set_defaults(func=_release)
 
     d = commands.add_parser("demo", help="grade the bundled example submissions")
     d.add_argument("--out", type=Path, default=Path("out"), help="output folder")
