@@ -50,3 +50,10 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
     ]
     assert env_specs == {requirement_name(s): s for s in wanted}
     assert "-e ." in pip
+
+
+def test_readme_colab_link_matches_the_configured_release():
+    """Does the README's Colab link point where [tool.course] says the release lives?"""
+    from autograder.generate import release_links
+
+    assert f"]({release_links()['COLAB_URL']})" in (ROOT / "README.md").read_text()
