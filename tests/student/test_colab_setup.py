@@ -34,11 +34,13 @@ def fresh_python(tmp_path_factory):
 
 
 def run(python, code, **env):
+    """Run `code` with `python` outside the repository (so its folders are not importable)."""
     return subprocess.run(
         [python, "-c", code],
         capture_output=True,
         text=True,
         timeout=900,
+        cwd=python.parent,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg", **env},
     )
 
