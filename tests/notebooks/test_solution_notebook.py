@@ -27,6 +27,11 @@ def executed():
     return execute_notebook(paths.SOLUTION_NOTEBOOK)
 
 
+def outputs(nb):
+    """Every output of every code cell, in order."""
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+
 def runs(text):
     """Split the printed text into {title: block} at each title line."""
     blocks = re.split(r"\n(?=\S.*\n-+\n)", "\n" + text)
@@ -36,13 +41,7 @@ def runs(text):
 @pytest.mark.slow
 def test_every_cell_runs_without_error(executed):
     """Does every cell run in a fresh kernel with no error output?"""
-    errors = [
-        o
-        for c in executed.cells
-        if c.cell_type == "code"
-        for o in c.outputs
-        if o.output_type == "error"
-    ]
+    errors = [o for o in outputs(executed) if o.output_type == "error"]
     assert errors == []
 
 
@@ -83,11 +82,5 @@ def test_the_two_variable_demo_agrees_with_keras(executed):
 @pytest.mark.slow
 def test_shows_every_figure(executed):
     """Are the loss figure, three path figures and three self-check figures displayed?"""
-    images = [
-        o
-        for c in executed.cells
-        if c.cell_type == "code"
-        for o in c.outputs
-        if "image/png" in o.get("data", {})
-    ]
+    images = [o for o in outputs(executed) if "image/png" in o.get("data", {})]
     assert len(images) == 7
