@@ -63,7 +63,7 @@ class Case:
 
 
 def _tests():
-    tests = [Test("defined", "is defined", 1, True)]
+    tests = [Test("defined", "is defined and applies an update", 1, True)]
     tests += [
         Test(f"guide_{lr:g}", f"the guide's run, learning rate {lr:g}", 1, True)
         for lr in GUIDE_LEARNING_RATES
@@ -119,6 +119,7 @@ def _cases_for(optimizer):
             Case(f"{optimizer}/{test}/{n}", optimizer, test, driver, params, public, oracle)
         )
 
+    add("defined", "steps", {"kwargs": {"learning_rate": 0.01}, "init": 1.5, "count": 1})
     for lr in GUIDE_LEARNING_RATES:
         add(
             f"guide_{lr:g}",

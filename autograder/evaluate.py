@@ -7,13 +7,14 @@ so nothing the student wrote executes here.
 import contextlib
 import dataclasses
 import io
+import math
 from pathlib import Path
 
 import pytest
 
 from autograder import cases as catalogue
 from autograder.compare import compare_result
-from course_utils.hints import HINTS, diagnose
+from course_utils.hints import HINTS, diagnose, diagnose_several
 
 CHECKS_DIR = Path(__file__).with_name("checks")
 
@@ -40,6 +41,22 @@ class Submission:
         if not info or not info.get("defined"):
             pytest.fail(self.run.class_problem(optimizer), pytrace=False)
 
+    def require_update(self, optimizer):
+        """The class exists and one update runs and leaves a finite value (any value)."""
+        self.require_class(optimizer)
+        for case in catalogue.cases_of(optimizer, "defined"):
+            record = self.run.results.get(case.id) or {"error": "not run"}
+            if record.get("error"):
+                pytest.fail(
+                    f"one update ({case.settings()}): {record['error']}{self.hint(case, record)}",
+                    pytrace=False,
+                )
+            path = (record.get("result") or {}).get("path")
+            if not (isinstance(path, list) and len(path) == 1 and _finite(path[0])):
+                pytest.fail(
+                    f"one update ({case.settings()}) did not leave a finite number", pytrace=False
+                )
+
     def check(self, optimizer, key):
         """Fail with a student-facing message at the first case of this test that differs."""
         self.require_class(optimizer)
@@ -55,6 +72,18 @@ class Submission:
                 pytest.fail(
                     f"{settings}: {verdict.message}{self.hint(case, record)}", pytrace=False
                 )
+
+    def several_hint(self, case):
+        """shared_state, or step_counter_per_variable when the second variable's first move
+        has the size a per-variable step counter gives it."""
+        expected = self.references[case.id]
+        start, first = expected["start"], (self.run.results[case.id].get("result") or {})
+        row = (first.get("path") or [None])[0]
+        second = len(start) > 1 and isinstance(row, list) and len(row) == len(start)
+        if not second or not all(isinstance(v, (int, float)) for v in row[:2]):
+            return "shared_state"
+        lr = case.params["kwargs"]["learning_rate"]
+        return diagnose_several(case.optimizer, [row[0] - start[0], row[1] - start[1]], lr)
 
     def passes(self, case):
         record = self.run.results.get(case.id) or {}
@@ -75,8 +104,8 @@ class Submission:
                 if c.optimizer == case.optimizer and c.driver == "convergence"
             ]
             if all(self.passes(c) for c in singles):
-                key = "shared_state"
-        elif case.driver in ("convergence", "steps") and not error:
+                key = self.several_hint(case)
+        elif case.driver in ("convergence", "steps") and not error and case.test != "defined":
             result = record.get("result") or {}
             key = diagnose(
                 case.optimizer,
@@ -86,6 +115,10 @@ class Submission:
                 case.params["kwargs"]["learning_rate"],
             )
         return f" Hint: {HINTS[key]}" if key else ""
+
+
+def _finite(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class GradingPlugin:

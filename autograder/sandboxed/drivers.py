@@ -34,17 +34,19 @@ def steps(cls, kwargs, init, count):
 def variables(cls, kwargs, shapes, seed, count):
     """`count` updates of several variables of different shapes at once on weighted quartics.
 
-    The path holds, for each step, every element of every variable, flattened in order.
+    The path holds, for each step, every element of every variable, flattened in order; `start`
+    the values before the first step, in the same order.
     """
     optimizer = cls(**kwargs)
     xs = [tf.Variable(v) for v in problems.starting_values(shapes, seed)]
+    start = _flat(xs)
     path = []
     with exact_graph_arithmetic():
         gradients_at = compiled_gradient(grad, problems.weighted_quartics, xs)
         for _ in range(count):
             optimizer.apply_gradients(list(gradients_at(xs)), xs)
             path.append(_flat(xs))
-    return {"path": path}
+    return {"start": start, "path": path}
 
 
 def instances(cls, kwargs_a, kwargs_b, init_a, init_b, count):

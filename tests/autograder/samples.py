@@ -3,9 +3,10 @@
 Nothing here is committed as a notebook: every sample is built at test time from the committed
 student notebook (correct code comes from the solution notebook's bodies), so no sample goes stale
 when the lesson changes. Each sample says what the autograder should make of it, per optimizer
-class: "full" (every test of that optimizer passes), "zero" (none does), "defined-only" (only
-"<Class>: is defined" passes) or "partial" (some but not all); `{}` for a file that cannot be graded
-at all, which scores 0 as a whole.
+class: "full" (every test of that optimizer passes), "zero" (none does: the class is missing or
+its update cannot even run), "defined-only" (only "<Class>: is defined and applies an update"
+passes: the update runs but is wrong) or "partial" (some but not all); `{}` for a file that cannot
+be graded at all, which scores 0 as a whole.
 
     for sample in SAMPLES.values():
         submission = sample.build(tmp_path / sample.name)
@@ -398,7 +399,7 @@ _SAMPLES = [
         "untouched",
         "the student notebook as released, every body a stub",
         notebook_builder(student_notebook),
-        per_class("defined-only"),
+        per_class("zero"),
         messages=("not implemented",),
     ),
     # Correct, in other styles.
@@ -456,6 +457,7 @@ _SAMPLES = [
         per_class(Momentum="partial"),
         must_fail=(SEVERAL_VARIABLES,),
         must_pass=ONE_VARIABLE,
+        messages=("each variable needs its own state",),
     ),
     Sample(
         "adam_no_bias_correction",
@@ -470,6 +472,7 @@ _SAMPLES = [
             )
         ),
         per_class(Adam="defined-only"),
+        messages=("check the bias correction",),
     ),
     Sample(
         "adam_bias_correction_off_by_one",
@@ -487,12 +490,14 @@ _SAMPLES = [
         per_class(Adam="partial"),
         must_fail=(SEVERAL_VARIABLES,),
         must_pass=ONE_VARIABLE,
+        messages=("about 0.74 of the learning rate",),
     ),
     Sample(
         "adam_step_not_advanced",
         "Adam never advances t: the bias correction of step 1 forever",
         notebook_builder(lambda: solved(adam=edited("adam", ("self.t += 1\n", "")))),
         per_class(Adam="defined-only"),
+        messages=("must grow by one at every call",),
     ),
     Sample(
         "adam_shared_slots",
@@ -515,7 +520,7 @@ _SAMPLES = [
         "infinite_loop_momentum",
         "Momentum.apply_gradients never returns",
         notebook_builder(lambda: solved(momentum=INFINITE_LOOP)),
-        per_class(Momentum="defined-only"),
+        per_class(Momentum="zero"),
         messages=("time",),
     ),
     Sample(
@@ -528,7 +533,7 @@ _SAMPLES = [
         "exception_in_adam",
         'Adam.apply_gradients raises ValueError("boom")',
         notebook_builder(lambda: solved(adam='raise ValueError("boom")')),
-        per_class(Adam="defined-only"),
+        per_class(Adam="zero"),
         messages=("boom",),
     ),
     Sample(
@@ -553,14 +558,14 @@ _SAMPLES = [
         notebook_builder(
             lambda: solved(adam="self.ballast = np.ones(2**29)\n" + solution_body("adam"))
         ),
-        per_class(Adam="defined-only"),
+        per_class(Adam="zero"),
         messages=("memory",),
     ),
     Sample(
         "patches_numpy",
         "stubs, and a cell that makes NumPy's comparisons always agree and silences print",
         notebook_builder(lambda: with_cell(student_notebook(), PATCH_CHECKS)),
-        per_class("defined-only"),
+        per_class("zero"),
     ),
     Sample(
         "imports_solutions",
@@ -570,7 +575,7 @@ _SAMPLES = [
                 IMPORT_SOLUTIONS_PACKAGE, IMPORT_SOLUTIONS_FILE, IMPORT_SOLUTIONS_NAME
             )
         ),
-        per_class("defined-only"),
+        per_class("zero"),
     ),
     Sample(
         "reads_outside",
@@ -582,13 +587,13 @@ _SAMPLES = [
         "writes_fake_results",
         "stubs, and a cell writing perfect results.json, grades.csv, feedback.html everywhere",
         notebook_builder(lambda: with_cell(student_notebook(), WRITE_FAKE_RESULTS)),
-        per_class("defined-only"),
+        per_class("zero"),
     ),
     Sample(
         "os_exit",
         "GradientDescent.apply_gradients kills its process with os._exit(0)",
         notebook_builder(lambda: solved(gd=OS_EXIT)),
-        per_class(GradientDescent="defined-only"),
+        per_class(GradientDescent="zero"),
     ),
     Sample(
         "prints_50mb",

@@ -2,12 +2,11 @@ from autograder import cases
 
 
 def test_case_ids_are_unique_and_every_test_has_cases():
-    """Does each (optimizer, test) but 'is defined' own at least one case, with unique ids?"""
+    """Does each (optimizer, test) own at least one case, with unique ids?"""
     assert len(cases.CASES_BY_ID) == len(cases.CASES)
     for optimizer in cases.OPTIMIZERS:
         for test in cases.tests_for(optimizer):
-            found = cases.cases_of(optimizer, test.key)
-            assert (test.key == "defined") == (found == []), (optimizer, test.key)
+            assert cases.cases_of(optimizer, test.key), (optimizer, test.key)
 
 
 def test_public_cases_are_exactly_the_notebooks_runs():

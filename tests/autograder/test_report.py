@@ -10,7 +10,9 @@ from autograder.evaluate import CheckResult
 
 def make_grade(output="", student="alice"):
     tests = [
-        CheckResult("Momentum: is defined", "Momentum", "defined", 1.0, 1.0, True, ""),
+        CheckResult(
+            "Momentum: is defined and applies an update", "Momentum", "defined", 1.0, 1.0, True, ""
+        ),
         CheckResult(
             "Momentum: several variables at once", "Momentum", "variables", 0.0, 2.0, False, output
         ),
@@ -42,7 +44,7 @@ def test_grades_csv_has_a_row_per_student_and_defuses_formulas():
     rows = list(csv.reader(io.StringIO(report.grades_csv(docs))))
     assert rows[0][:3] == ["student", "score", "max_score"] and len(rows[0]) == 3 + 27
     assert [r[0] for r in rows[1:]] == ["'=cmd|calc", "bob"]
-    assert rows[2][rows[0].index("Momentum: is defined")] == "1.0"
+    assert rows[2][rows[0].index("Momentum: is defined and applies an update")] == "1.0"
 
 
 def test_student_files_are_replaced_atomically(tmp_path):

