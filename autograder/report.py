@@ -55,12 +55,21 @@ img{max-width:100%}
 def feedback_html(grade, plots=()):
     """The student's feedback page (a string of HTML)."""
     e = html.escape
-    rows = "".join(
-        f'<tr><td class="{"passed" if t.passed else "failed"}">'
-        f"{'passed' if t.passed else 'failed'}</td><td>{e(t.name)}</td>"
-        f"<td>{t.score:g} / {t.max_score:g}</td><td>{e(t.output)}</td></tr>"
-        for t in grade.tests
-    )
+    sections = ""
+    for optimizer in catalogue.OPTIMIZERS:
+        tests = [t for t in grade.tests if t.optimizer == optimizer]
+        rows = "".join(
+            f'<tr><td class="{"passed" if t.passed else "failed"}">'
+            f"{'passed' if t.passed else 'failed'}</td>"
+            f"<td>{e(t.name.split(': ', 1)[-1])}</td>"
+            f"<td>{t.score:g} / {t.max_score:g}</td><td>{e(t.output)}</td></tr>"
+            for t in tests
+        )
+        got, most = sum(t.score for t in tests), sum(t.max_score for t in tests)
+        sections += (
+            f"<h2>{e(optimizer)}: {got:g} / {most:g}</h2><table><tr><th></th><th>Test</th>"
+            f"<th>Points</th><th>What to look at</th></tr>{rows}</table>\n"
+        )
     notes = "".join(f"<li>{e(n)}</li>" for n in grade.notes)
     figures = "".join(
         f'<figure><img alt="{e(title)}" src="data:image/png;base64,{png}">'
@@ -73,7 +82,7 @@ def feedback_html(grade, plots=()):
 <h1>Optimizers with Core APIs: feedback</h1>
 <p>Student: <b>{e(grade.student)}</b>. Score: <b>{grade.score:g} / {grade.max_score:g}</b>.</p>
 <p>{e(grade.summary())}</p>
-<table><tr><th></th><th>Test</th><th>Points</th><th>What to look at</th></tr>{rows}</table>
+{sections}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 {f"<h2>Your paths on the notebook's runs</h2>{figures}" if figures else ""}
 <p><small>Tests other than "the guide's run" use settings the notebook does not show; their
