@@ -4,6 +4,7 @@ Each subcommand only parses its arguments and calls one library function.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -24,8 +25,20 @@ def _grade(args):
     except sandbox.SandboxUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    cluster = {}
+    if args.executor == "dask":
+        if not args.scheduler:
+            print("error: --executor dask needs --scheduler ADDRESS", file=sys.stderr)
+            return 2
+        cluster = {"executor": "dask", "scheduler": args.scheduler}
     ok = grade.grade_batch(
-        args.path, args.out, mode, jobs=args.jobs, force=args.force, limits=_limits(args)
+        args.path,
+        args.out,
+        mode,
+        jobs=args.jobs,
+        force=args.force,
+        limits=_limits(args),
+        **cluster,
     )
     return 0 if ok else 1
 
@@ -84,7 +97,12 @@ def parser():
         help="a notebook, a folder with one subfolder per student, or nbgrader's submitted/ folder",
     )
     g.add_argument("--out", type=Path, required=True, help="output folder")
-    g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
+    g.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded in parallel on this machine (default: one per core)",
+    )
     g.add_argument(
         "--timeout",
         type=float,
@@ -99,6 +117,13 @@ def parser():
         help="auto: bwrap if it works, else refuse; none: no isolation (unsafe)",
     )
     g.add_argument("--force", action="store_true", help="regrade students already graded")
+    g.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local: worker processes here; dask: the workers of a Dask cluster",
+    )
+    g.add_argument("--scheduler", help="the Dask scheduler's address (tcp://host:8786)")
     g.set_defaults(func=_grade)
 
     b = commands.add_parser("build-references", help="regenerate the hidden reference data")

@@ -1,15 +1,14 @@
 """Grade one submission, or a whole batch into an output folder.
 
-Per student, in a fresh worker process: run the submission in the sandbox, score its data with
-the hidden tests, write `OUT/<student>/results.json` and `feedback.html` atomically (a temporary
-folder renamed into place), then refresh `OUT/grades.csv`. A student already graded is skipped
-unless `force`. The batch goes on whatever a submission does.
+Per student: read its notebook here (`prepare`: JSON only), then, on a worker (local processes or
+a Dask cluster, see `executors`), run it in a fresh sandboxed process and score its data with the
+hidden tests (`grade_task`); back here, write `OUT/<student>/results.json` and `feedback.html`
+atomically (a temporary folder renamed into place) and refresh `OUT/grades.csv`. A student
+already graded is skipped unless `force`. The batch goes on whatever a submission does.
 """
 
-import concurrent.futures
 import dataclasses
 import json
-import multiprocessing
 import os
 import shutil
 import sys
@@ -18,8 +17,15 @@ import time
 from pathlib import Path
 
 from autograder import cases as catalogue
-from autograder import discover, evaluate, references, report, sandbox
-from autograder.run_submission import SubmissionRun, run_submission
+from autograder import discover, evaluate, executors, references, report, sandbox
+from autograder.progress import Progress
+from autograder.run_submission import (
+    SubmissionRun,
+    launcher,
+    read_cells,
+    run_cells,
+    run_submission,
+)
 
 RESULTS, FEEDBACK, GRADES = "results.json", "feedback.html", "grades.csv"
 
@@ -47,6 +53,30 @@ class Grade:
         return f"{passed} of {len(self.tests)} tests passed."
 
 
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One submission, ready to be graded on any worker: its code cells, or why there are none.
+
+    Built where the submissions are (`prepare`, which only parses JSON), so that a worker needs
+    no access to the submissions' folder; it sends back the files to write.
+    """
+
+    student: str
+    cells: tuple = ()
+    problem: str | None = None
+
+
+def prepare(found):
+    """The Task of a discovered submission (reads and parses the notebook; never runs it)."""
+    if found.notebook is None:
+        return Task(found.student, problem=found.problem)
+    if found.notebook.is_symlink() or not found.notebook.is_file():
+        problem = f"{found.notebook.name} is not a regular file (a link or a folder)"
+        return Task(found.student, problem=problem)
+    cells, problem = read_cells(found.notebook)
+    return Task(found.student, tuple(cells or ()), problem)
+
+
 def grade_notebook(path, mode, limits=None, student=None):
     """Grade the notebook at `path` in sandbox `mode`; returns (Grade, SubmissionRun)."""
     run = run_submission(path, mode, limits)
@@ -61,31 +91,26 @@ def _grade(student, run):
     return Grade(student, tests, notes, run.error, run.seconds)
 
 
-def _problem_run(problem):
-    run = SubmissionRun()
-    run.error = problem
-    return run
+def grade_task(task, mode, limits=None, warm_start=True):
+    """Run and score one Task; returns (results document, {file name: text}) for OUT/<student>/.
+
+    This is the unit of work of every executor: it reads no submission and writes nothing.
+    """
+    if task.problem:
+        run = SubmissionRun(error=task.problem)
+    else:
+        run = run_cells(list(task.cells), launcher(mode, warm_start), limits)
+    grade = _grade(task.student, run)
+    document = report.results_json(grade)
+    plots = report.public_plots(run, references.load()) if not run.error else []
+    files = {RESULTS: report.dump_json(document), FEEDBACK: report.feedback_html(grade, plots)}
+    return document, files
 
 
 def grade_one(found, out_dir, mode, limits):
     """Grade one discovered submission and write its files; returns its results document."""
-    if found.notebook is None:
-        grade, run = _grade(found.student, _problem_run(found.problem)), None
-    elif found.notebook.is_symlink() or not found.notebook.is_file():
-        problem = f"{found.notebook.name} is not a regular file (a link or a folder)"
-        grade, run = _grade(found.student, _problem_run(problem)), None
-    else:
-        grade, run = grade_notebook(found.notebook, mode, limits, found.student)
-    document = report.results_json(grade)
-    plots = report.public_plots(run, references.load()) if run and not run.error else []
-    write_student(
-        out_dir,
-        found.student,
-        {
-            RESULTS: report.dump_json(document),
-            FEEDBACK: report.feedback_html(grade, plots),
-        },
-    )
+    document, files = grade_task(prepare(found), mode, limits)
+    write_student(out_dir, found.student, files)
     return document
 
 
@@ -111,55 +136,63 @@ def safe_name(student):
     return cleaned or "_"
 
 
-def write_grades(out_dir):
-    """Rebuild OUT/grades.csv from every OUT/<student>/results.json (atomically)."""
+def write_grades(out_dir, docs=None):
+    """Rebuild OUT/grades.csv (atomically) from `docs` (student -> results document), by default
+    every OUT/<student>/results.json; returns the documents."""
     out_dir = Path(out_dir)
-    docs = {}
-    for results in sorted(out_dir.glob(f"*/{RESULTS}")):
-        doc = json.loads(results.read_text())
-        docs[doc["extra_data"]["student"]] = doc
+    if docs is None:
+        docs = {}
+        for results in sorted(out_dir.glob(f"*/{RESULTS}")):
+            doc = json.loads(results.read_text())
+            docs[doc["extra_data"]["student"]] = doc
     staging = out_dir / f".{GRADES}.tmp"
     staging.write_text(report.grades_csv(docs))
     os.replace(staging, out_dir / GRADES)
     return docs
 
 
-def _work(found, out_dir, mode, limits):
-    """Worker entry point: returns (student, document or None, error text or None)."""
-    try:
-        return found.student, grade_one(found, out_dir, mode, limits), None
-    except Exception as error:  # noqa: BLE001 - a grader bug must not stop the batch
-        return found.student, None, f"{type(error).__name__}: {error}"
+def grade_batch(
+    path,
+    out_dir,
+    mode,
+    jobs=None,
+    force=False,
+    limits=None,
+    log=None,
+    executor="local",
+    scheduler=None,
+    warm_start=True,
+):
+    """Grade every submission under `path` into `out_dir`; True if all of them were graded.
 
-
-def grade_batch(path, out_dir, mode, jobs=1, force=False, limits=None, log=print):
-    """Grade every submission under `path` into `out_dir`; True if all of them were graded."""
+    `executor`: "local" (`jobs` worker processes, default one per core) or "dask" (the Dask
+    cluster whose scheduler is at `scheduler`). `log`: a function taking one line per event
+    (plain lines); by default a progress bar on a terminal, plain lines on standard output
+    otherwise. `warm_start`: run submissions in children of a pre-imported zygote (bwrap only).
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     found = discover.find_submissions(path)
     todo = [f for f in found if force or not (out_dir / safe_name(f.student) / RESULTS).exists()]
+    progress = Progress(len(todo), log)
     if len(todo) < len(found):
-        log(f"skipping {len(found) - len(todo)} already graded (use --force to regrade)")
+        progress.note(f"skipping {len(found) - len(todo)} already graded (use --force to regrade)")
+    docs = write_grades(out_dir)
     failures = []
-    context = multiprocessing.get_context("spawn")
     start = time.monotonic()
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=max(1, jobs), mp_context=context, max_tasks_per_child=1
-    ) as pool:
-        futures = [pool.submit(_work, f, out_dir, mode, limits) for f in todo]
-        for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
-            student, document, error = future.result()
+    with executors.open_executor(executor, jobs=jobs, scheduler=scheduler) as pool:
+        tasks = (prepare(f) for f in todo)
+        for task, outcome, error in pool.run_unordered(grade_task, tasks, mode, limits, warm_start):
             if error:
-                failures.append(student)
-                log(f"[{done}/{len(todo)}] {student}: NOT GRADED ({error})")
+                failures.append(task.student)
             else:
-                log(
-                    f"[{done}/{len(todo)}] {student}: {document['score']:g} / "
-                    f"{document['extra_data']['max_score']:g}"
-                )
-            write_grades(out_dir)
-    write_grades(out_dir)
-    log(
+                document, files = outcome
+                write_student(out_dir, task.student, files)
+                docs[task.student] = document
+                write_grades(out_dir, docs)
+            progress.update(task.student, None if error else outcome[0], error)
+    progress.close()
+    progress.note(
         f"graded {len(todo) - len(failures)} of {len(todo)} in {time.monotonic() - start:.1f} s; "
         f"grades in {out_dir / GRADES}"
     )

@@ -4,13 +4,15 @@ The runner goes through the submission's cells, then the cases. When the supervi
 it (a hang the in-process timer could not stop, too much memory, `os._exit`, a crash), what
 finished is kept, the cell or case that was running is charged with the failure, and a fresh
 sandbox goes on with the rest: a broken cell costs only the tests that need what it defines.
+Each attempt is a fresh runner: a child of a warm zygote, or a new process (see `launcher`).
 """
 
 import dataclasses
+import functools
 import time
 
 from autograder import cases as catalogue
-from autograder import sandbox, submission
+from autograder import sandbox, submission, warm
 
 MAX_ATTEMPTS = 6
 MAX_STRIKES = 2  # stopped cases of one optimizer before its other cases are given up
@@ -49,19 +51,44 @@ class SubmissionRun:
         return None
 
 
-def run_submission(path, mode, limits=None, case_list=None):
+def read_cells(path):
+    """(code cells to run, None), or (None, why the file cannot be graded). Never runs code."""
+    try:
+        return submission.code_cells(submission.read_notebook(path)), None
+    except submission.SubmissionError as error:
+        return None, str(error)
+    except OSError as error:
+        return None, f"the submission could not be read: {error.strerror}"
+
+
+def launcher(mode, warm_start=True):
+    """The function that runs one job in `mode`: job, limits -> sandbox.JobRun.
+
+    With bwrap and `warm_start`, a fresh child of this thread's pre-imported zygote
+    (`autograder.warm`); otherwise a new runner process per job (`sandbox.run_job`).
+    """
+    if mode == "bwrap" and warm_start:
+        return warm.run_job
+    return functools.partial(_cold, mode)
+
+
+def _cold(mode, job, limits):
+    return sandbox.run_job(job, mode, limits)
+
+
+def run_submission(path, mode, limits=None, case_list=None, warm_start=True):
     """Run the notebook at `path` in sandbox `mode` ('bwrap' or 'none'); return a SubmissionRun."""
+    cells, error = read_cells(path)
+    if error:
+        return SubmissionRun(error=error)
+    return run_cells(cells, launcher(mode, warm_start), limits, case_list)
+
+
+def run_cells(cells, launch, limits=None, case_list=None):
+    """Run the code `cells` of a submission, then the cases, with `launch` (see `launcher`)."""
     limits = limits or sandbox.Limits()
     start = time.monotonic()
     run = SubmissionRun()
-    try:
-        cells = submission.code_cells(submission.read_notebook(path))
-    except submission.SubmissionError as error:
-        run.error = str(error)
-        return run
-    except OSError as error:
-        run.error = f"the submission could not be read: {error.strerror}"
-        return run
     run.sources = {c.index: (c.source, c.grade_id) for c in cells}
     killed_cells, strikes = set(), {}
     pending_cases = list(catalogue.CASES if case_list is None else case_list)
@@ -75,7 +102,7 @@ def run_submission(path, mode, limits=None, case_list=None):
             "cell_timeout": limits.cell_seconds,
             "case_timeout": limits.case_seconds,
         }
-        outcome = sandbox.run_job(job, mode, limits)
+        outcome = launch(job, limits)
         _absorb(run, outcome)
         if outcome.finished:
             break

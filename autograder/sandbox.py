@@ -8,18 +8,21 @@ The runner (`autograder.sandboxed.runner`) executes student code. It runs:
   solutions, reference data, other submissions or output folder; a fresh, size-limited /tmp as
   home. With `--die-with-parent` and its own PID namespace, nothing it starts outlives it.
 - with `none`: as a plain subprocess (no isolation; only for machines without bwrap, on request).
+- with `unprivileged`: like `none`, but as user nobody in a home of its own (the grader must be
+  root): the Gradescope fallback for containers that cannot create namespaces.
 
-In both modes this process enforces the limits by watching the runner from outside: wall-clock
-and CPU time per cell and per test, total resident memory, number of processes; it reads only
-JSON lines from the events pipe and keeps a bounded prefix of what the code prints.
+In both modes this process enforces the limits by watching the runner from outside
+(`autograder.supervisor`): wall-clock and CPU time per cell and per test, total resident memory,
+number of processes; it reads only JSON lines from the events pipe and keeps a bounded prefix of
+what the code prints. `run_job` starts a cold runner per job; `autograder.warm` runs jobs in
+fresh children of a pre-imported zygote in a long-lived sandbox, with the same isolation.
 """
 
 import dataclasses
 import importlib.util
-import json
 import os
+import pwd
 import resource
-import selectors
 import shutil
 import signal
 import subprocess
@@ -31,7 +34,11 @@ from pathlib import Path
 
 import psutil
 
+from autograder import supervisor
+from autograder.supervisor import JobRun  # noqa: F401 - part of this module's interface
+
 MODES = ("auto", "bwrap", "none")
+UNPRIVILEGED = "unprivileged"  # not a CLI choice: see autograder.gradescope.run
 GIB = 2**30
 
 
@@ -52,22 +59,6 @@ class Limits:
     events_bytes: int = 64 * 2**20  # what is read of the events pipe at most
     tmp_bytes: int = 256 * 2**20  # size of the sandbox's /tmp
     grace_seconds: float = 3.0  # beyond a limit before the process is killed
-
-
-@dataclasses.dataclass
-class JobRun:
-    """What came back from one runner process."""
-
-    events: list
-    stdout: str
-    stderr: str
-    stdout_bytes: int
-    stderr_bytes: int
-    finished: bool  # the runner reported "done"
-    killed: str | None  # why the supervisor killed it, if it did
-    returncode: int | None
-    seconds: float
-    unit: tuple | None  # ("cell", i), ("case", id) or ("startup",): what ran when it stopped
 
 
 def bwrap_works():
@@ -128,8 +119,11 @@ def visible_paths():
     return binds, exposed
 
 
-def bwrap_command(limits, python=None):
-    """The bwrap argument list that starts the runner (its events fd is appended later)."""
+def bwrap_command(limits, module="autograder.sandboxed.runner", read_only_dev=False):
+    """The bwrap argument list that starts `module` in the sandbox (its own options come after).
+
+    `read_only_dev`: for a zygote, whose children each mount their own /dev/shm (and /tmp).
+    """
     binds, hide = visible_paths()
     cmd = [shutil.which("bwrap"), "--unshare-all", "--die-with-parent", "--new-session"]
     cmd += ["--cap-drop", "ALL", "--uid", "65534", "--gid", "65534", "--hostname", "sandbox"]
@@ -148,10 +142,12 @@ def bwrap_command(limits, python=None):
         cmd += ["--ro-bind", str(path), str(path)]
     for path in hide:
         cmd += ["--tmpfs", str(path)]
+    if read_only_dev:
+        cmd += ["--remount-ro", "/dev"]
     cmd += ["--chdir", "/tmp"]
     for key, value in sandbox_environment("/tmp").items():
         cmd += ["--setenv", key, value]
-    return cmd + ["--", python or sys.executable, "-I", "-m", "autograder.sandboxed.runner"]
+    return cmd + ["--", sys.executable, "-I", "-m", module]
 
 
 def sandbox_environment(home):
@@ -170,6 +166,11 @@ def sandbox_environment(home):
     }
 
 
+def bwrap_environment():
+    """bwrap's own environment: its init process keeps it, where the sandbox could read it."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+
+
 def _set_rlimits(limits, cpu_seconds):
     def apply():
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -181,60 +182,53 @@ def _set_rlimits(limits, cpu_seconds):
     return apply
 
 
-class _Capture:
-    """Keeps the first `limit` bytes of a stream and counts the rest."""
+class _Spawned(supervisor.Target):
+    """A cold runner: a new process (in a new bwrap sandbox, or plain with `none`)."""
 
-    def __init__(self, limit):
-        self.limit, self.kept, self.total = limit, bytearray(), 0
+    overhead = 3  # bwrap, its init and the runner
 
-    def feed(self, data):
-        self.total += len(data)
-        room = self.limit - len(self.kept)
-        if room > 0:
-            self.kept += data[:room]
+    def __init__(self, proc):
+        self.proc, self.root = proc, psutil.Process(proc.pid)
 
-    def text(self):
-        text = self.kept.decode("utf-8", errors="replace")
-        if self.total > len(self.kept):
-            text += f"\n[... {self.total - len(self.kept)} more bytes not kept]"
-        return text
+    def poll(self):
+        return self.proc.poll()
 
-
-def _tree(process):
-    try:
-        return [process] + process.children(recursive=True)
-    except psutil.Error:
-        return []
-
-
-def _usage(processes):
-    rss = cpu = 0.0
-    for p in processes:
+    def kill(self):
+        """Kill the runner's whole process group and any descendant that left it."""
+        descendants = supervisor.tree(self.root)[1:]
         try:
-            rss += p.memory_info().rss
-            times = p.cpu_times()
-            cpu += times.user + times.system
-        except psutil.Error:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
             pass
-    return rss, cpu
+        supervisor.kill_tree(descendants)
+
+    def wait(self):
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+def unprivileged_user(home):
+    """Popen arguments that run the runner as user nobody, made owner of `home` (needs root)."""
+    nobody = pwd.getpwnam("nobody")
+    os.chown(home, nobody.pw_uid, nobody.pw_gid)
+    return {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
 
 
 def run_job(job, mode, limits=Limits()):
-    """Run the runner on `job` (a JSON-ready dict) under `mode` ('bwrap' or 'none')."""
+    """Run `job` (a JSON-ready dict) in a new runner process under `mode` ('bwrap' or 'none')."""
     read_fd, write_fd = os.pipe()
     os.set_inheritable(write_fd, True)
-    cells, cases = len(job.get("cells", [])), len(job.get("cases", []))
-    cpu_budget = 2 * (
-        limits.startup_seconds + cells * limits.cell_seconds + cases * limits.case_seconds
-    )
     with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
         if mode == "bwrap":
             cmd = bwrap_command(limits)
-            env, cwd = None, scratch
+            env, cwd = bwrap_environment(), scratch
         else:
             cmd = [sys.executable, "-I", "-m", "autograder.sandboxed.runner"]
             env, cwd = sandbox_environment(scratch), scratch
             env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+        user = unprivileged_user(scratch) if mode == UNPRIVILEGED else {}
         cmd += ["--events-fd", str(write_fd)]
         start = time.monotonic()
         proc = subprocess.Popen(
@@ -246,150 +240,28 @@ def run_job(job, mode, limits=Limits()):
             cwd=cwd,
             env=env,
             start_new_session=True,
-            preexec_fn=_set_rlimits(limits, cpu_budget),
+            preexec_fn=_set_rlimits(limits, supervisor.cpu_budget(job, limits)),
+            **user,
         )
         os.close(write_fd)
+        target = _Spawned(proc)
         try:
-            return _supervise(proc, read_fd, json.dumps(job).encode(), limits, start)
+            return supervisor.supervise(
+                target,
+                proc.stdin,
+                proc.stdout.fileno(),
+                proc.stderr.fileno(),
+                read_fd,
+                job,
+                limits,
+                start,
+            )
         finally:
-            _kill_everything(proc)
+            target.kill()
+            target.wait()
+            for stream in (proc.stdout, proc.stderr):
+                stream.close()
             os.close(read_fd)
 
 
-def _supervise(proc, read_fd, job_bytes, limits, start):
-    out, err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
-    events, pending, events_read = [], b"", 0
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ, out)
-    selector.register(proc.stderr, selectors.EVENT_READ, err)
-    selector.register(read_fd, selectors.EVENT_READ, "events")
-    try:
-        proc.stdin.write(job_bytes)
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass
-    root = psutil.Process(proc.pid)
-    unit, unit_start, unit_cpu = ("startup",), time.monotonic(), 0.0
-    finished, killed = False, None
-    while selector.get_map():
-        for key, _ in selector.select(timeout=0.05):
-            fd = key.fd
-            data = os.read(fd, 1 << 16)
-            if not data:
-                selector.unregister(key.fileobj)
-                continue
-            if key.data != "events":
-                key.data.feed(data)
-                continue
-            events_read += len(data)
-            if events_read > limits.events_bytes:
-                continue
-            pending += data
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                event = _parse_event(line)
-                if event is None:
-                    continue
-                events.append(event)
-                kind = event.get("event")
-                if kind == "done":
-                    finished = True
-                new_unit = {
-                    "cell-start": ("cell", event.get("index")),
-                    "case-start": ("case", event.get("id")),
-                }.get(kind, ("between",))
-                unit, unit_start = new_unit, time.monotonic()
-                unit_cpu = _usage(_tree(root))[1]
-        if finished and selector.get_map() and proc.poll() is not None:
-            break
-        processes = _tree(root)
-        rss, cpu = _usage(processes)
-        elapsed = time.monotonic() - unit_start
-        wall, cpu_limit = _unit_limits(unit, limits)
-        if rss > limits.memory_bytes:
-            killed = f"used more than {limits.memory_bytes / GIB:g} GiB of memory"
-        elif len(processes) > limits.max_processes + 3:  # bwrap, its init and the runner
-            killed = f"started more than {limits.max_processes} processes"
-        elif elapsed > wall + limits.grace_seconds:
-            killed = f"ran longer than {wall:g} s (wall clock)"
-        elif cpu - unit_cpu > cpu_limit + limits.grace_seconds:
-            killed = f"used more than {cpu_limit:g} s of CPU time"
-        if killed:
-            break
-        if finished and proc.poll() is not None:
-            break
-    if killed or not finished:
-        _kill_everything(proc)
-    for fileobj in list(selector.get_map().values()):
-        _drain(fileobj.fileobj, fileobj.data)
-    selector.close()
-    returncode = proc.wait()
-    return JobRun(
-        events,
-        out.text(),
-        err.text(),
-        out.total,
-        err.total,
-        finished,
-        killed,
-        returncode,
-        time.monotonic() - start,
-        None if finished else unit,
-    )
-
-
-def _drain(fileobj, capture):
-    if capture == "events":
-        return
-    try:
-        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
-        os.set_blocking(fd, False)
-        while data := os.read(fd, 1 << 16):
-            capture.feed(data)
-    except (BlockingIOError, OSError, ValueError):
-        pass
-
-
-def _unit_limits(unit, limits):
-    seconds = {"cell": limits.cell_seconds, "case": limits.case_seconds}.get(
-        unit[0], limits.startup_seconds
-    )
-    return seconds, 2 * seconds
-
-
-def _parse_event(line):
-    """One event, or None: only JSON objects with a string "event" are accepted."""
-    if len(line) > 16 * 2**20:
-        return None
-    try:
-        event = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
-
-
-def _kill_everything(proc):
-    """Kill the runner's whole process group and any descendant that left it."""
-    try:
-        descendants = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.Error:
-        descendants = []
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    for p in descendants:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
-    for stream in (proc.stdout, proc.stderr, proc.stdin):
-        try:
-            if stream and not stream.closed and stream is not proc.stdin:
-                stream.close()
-        except OSError:
-            pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
+_parse_event = supervisor.parse_event  # kept for the tests of the supervisor's input handling

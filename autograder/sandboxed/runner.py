@@ -2,6 +2,8 @@
 
     python -I -m autograder.sandboxed.runner --events-fd N < job.json
 
+(or `serve(N)` in a child forked by `autograder.sandboxed.zygote`, with everything preloaded).
+
 The job (JSON on standard input) holds the code cells to run, in order, with their notebook
 indices, the cases to run and the time limits. Events go to file descriptor N as JSON lines,
 each flushed at once, so that the supervisor outside knows what finished even if this process
@@ -107,6 +109,8 @@ def preload():
     import autograder.sandboxed.drivers  # noqa: F401
     import course_utils  # noqa: F401
 
+    to_python("")  # imports IPython's input transformers
+
 
 def run_cells(cells, namespace, timeout, emit):
     """Execute each cell in `namespace`; a failing cell is reported and the next one runs."""
@@ -172,9 +176,8 @@ def run_cases(cases, namespace, timeout, emit):
             emit(event="case", id=case["id"], result=result, error=None)
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    events_fd = int(argv[argv.index("--events-fd") + 1])
+def serve(events_fd):
+    """Read the job on standard input, run it, report on `events_fd`, and exit at once."""
     job = json.load(sys.stdin)
     emit = Events(events_fd)
     preload()
@@ -185,6 +188,11 @@ def main(argv=None):
     emit(event="done")
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: threads the student started must not delay us
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    serve(int(argv[argv.index("--events-fd") + 1]))
 
 
 if __name__ == "__main__":

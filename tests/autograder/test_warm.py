@@ -1,0 +1,164 @@
+"""Warm starts: each submission in a fresh, isolated child of a pre-imported zygote.
+
+Consecutive jobs of one thread share its zygote, as consecutive students of one worker do.
+"""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from autograder import cases, run_submission, sandbox, warm
+
+from .samples import SAMPLES
+
+BWRAP_OK, WHY = sandbox.bwrap_works()
+pytestmark = pytest.mark.skipif(not BWRAP_OK and not os.environ.get("CI"), reason=WHY)
+FAST = sandbox.Limits(cell_seconds=3, case_seconds=3, startup_seconds=60, grace_seconds=1)
+MARKER = "987.321"
+
+STUDENT_A = f"""
+import ctypes, json, os, subprocess
+open('/tmp/a.txt', 'w').write('secret')
+open('relative.txt', 'w').write('secret')
+open('/dev/shm/a', 'w').write('secret')
+subprocess.Popen(['sleep', '{MARKER}'])
+subprocess.Popen(['setsid', 'sleep', '{MARKER}'])
+os.environ['LEFT_BY_A'] = '1'
+json.LEFT_BY_A = 1
+libc = ctypes.CDLL(None, use_errno=True)
+print('shm', libc.shmget(4242, 4096, 0o1000 | 0o666))
+"""
+
+STUDENT_B = """
+import ctypes, json, os
+print('tmp', sorted(os.listdir('/tmp')), 'cwd', sorted(os.listdir('.')))
+print('shm-dir', sorted(os.listdir('/dev/shm')))
+print('env', os.environ.get('LEFT_BY_A'), 'global', hasattr(json, 'LEFT_BY_A'))
+libc = ctypes.CDLL(None, use_errno=True)
+print('shm-seg', libc.shmget(4242, 0, 0))
+sleeping = []
+for pid in filter(str.isdigit, os.listdir('/proc')):
+    try:
+        sleeping += [pid] if b'sleep' in open(f'/proc/{pid}/cmdline', 'rb').read() else []
+    except OSError:
+        pass
+print('sleeping', sleeping, 'pid', os.getpid())
+print([l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff')])
+"""
+
+
+def job(*sources, case_list=()):
+    return {
+        "cells": [{"index": i, "source": s} for i, s in enumerate(sources)],
+        "cases": [c.job() for c in case_list],
+        "cell_timeout": FAST.cell_seconds,
+        "case_timeout": FAST.case_seconds,
+    }
+
+
+def cell_errors(run):
+    return {e["index"]: e["error"] for e in run.events if e["event"] == "cell"}
+
+
+@pytest.fixture
+def fresh_zygote():
+    warm.close()
+    yield
+    warm.close()
+
+
+def test_the_zygote_is_single_threaded_and_never_ran_tensorflow(fresh_zygote):
+    """After its imports, has the zygote one thread, and does a child still get TensorFlow?"""
+    run = warm.run_job(job("import tensorflow as tf\nprint(float(tf.constant(2.0) * 3))"), FAST)
+    assert run.finished and "6.0" in run.stdout, run.stderr
+    zygote = warm._local.zygote
+    assert zygote.host.num_threads() == 1
+
+
+def test_nothing_of_one_student_reaches_the_next(fresh_zygote):
+    """Files, processes, SysV memory, environment and module state of A: does B see any?"""
+    a = warm.run_job(job(STUDENT_A), FAST)
+    assert a.finished and cell_errors(a) == {0: None}, (a.stdout, a.stderr, a.events)
+    assert "shm -1" not in a.stdout  # A could create its segment
+    time.sleep(0.2)
+    survivors = subprocess.run(["pgrep", "-f", f"sleep {MARKER}"], capture_output=True, text=True)
+    assert survivors.stdout.strip() == ""
+    b = warm.run_job(job(STUDENT_B), FAST)
+    assert b.finished and cell_errors(b) == {0: None}, (b.stdout, b.stderr)
+    assert "tmp [] cwd []" in b.stdout and "shm-dir []" in b.stdout
+    assert "env None global False" in b.stdout and "shm-seg -1" in b.stdout
+    assert "sleeping [] pid 1" in b.stdout and "['0000000000000000']" in b.stdout
+
+
+def test_the_child_cannot_reach_the_zygote_or_write_outside_its_tmp(fresh_zygote):
+    """Is /dev read-only, and are the zygote's /proc entries out of the child's reach?"""
+    probe = (
+        "import os\n"
+        "for path in ('/dev/x', '/proc/2/environ', '/proc/2/mem', '/proc/1/environ'):\n"
+        "    try:\n"
+        "        open(path, 'rb' if path.startswith('/proc') else 'w')\n"
+        "        print('OPENED', path)\n"
+        "    except OSError as error:\n"
+        "        print(type(error).__name__, path)\n"
+    )
+    run = warm.run_job(job(probe), FAST)
+    assert run.finished and "OPENED" not in run.stdout, run.stdout
+
+
+def test_a_hang_is_killed_and_blamed_and_the_next_child_is_fine(fresh_zygote):
+    """Is a cell ignoring the timer killed from outside, blamed, and the zygote still usable?"""
+    hang = "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n"
+    run = warm.run_job(job("x = 1", hang + "    time.sleep(0.1)"), FAST)
+    assert not run.finished and "longer than 3 s" in run.killed and run.unit == ("cell", 1)
+    after = warm.run_job(job("print('next')"), FAST)
+    assert after.finished and "next" in after.stdout
+
+
+def test_a_hanging_case_is_blamed_on_that_case(fresh_zygote):
+    """Is a test case whose optimizer hangs unstoppably charged to that case?"""
+    source = (
+        "import signal, time\n"
+        "class GradientDescent:\n"
+        "    def __init__(self, learning_rate=1e-3):\n"
+        "        pass\n"
+        "    def apply_gradients(self, grads, variables):\n"
+        "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "        while True:\n"
+        "            time.sleep(0.1)\n"
+    )
+    case = next(c for c in cases.CASES if c.optimizer == "GradientDescent")
+    run = warm.run_job(job(source, case_list=[case]), FAST)
+    assert not run.finished and run.unit == ("case", case.id) and "wall clock" in run.killed
+
+
+def test_memory_above_the_cap_kills_the_child(fresh_zygote):
+    """Is a child that fills 1.5 GiB stopped under a 512 MiB cap?"""
+    limits = sandbox.Limits(cell_seconds=20, memory_bytes=512 * 2**20, grace_seconds=1)
+    run = warm.run_job(job("import numpy as np\nx = np.ones(3 * 2**26)"), limits)
+    assert not run.finished
+    assert "memory" in (run.killed or "") or "MemoryError" in str(run.events)
+
+
+def test_too_many_processes_are_stopped(fresh_zygote):
+    """Is a child that starts more processes than allowed stopped?"""
+    limits = sandbox.Limits(cell_seconds=10, max_processes=4, grace_seconds=1)
+    source = "import subprocess\nps = [subprocess.Popen(['sleep', '30']) for _ in range(8)]\n"
+    run = warm.run_job(job(source + "import time\ntime.sleep(30)"), limits)
+    assert not run.finished and "processes" in run.killed
+
+
+def _same(a, b):
+    return (a.results, a.cells, a.classes, a.error) == (b.results, b.cells, b.classes, b.error)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["solution", "momentum_shared_state"])
+def test_warm_results_are_those_of_a_cold_process(tmp_path, name, fresh_zygote):
+    """Bit for bit, does a warm child produce what a new sandboxed process produces?"""
+    notebook = SAMPLES[name].build(tmp_path / name)
+    cold = run_submission.run_submission(notebook, "bwrap", warm_start=False)
+    for _ in range(2):
+        hot = run_submission.run_submission(notebook, "bwrap")
+        assert _same(hot, cold) and hot.stdout == cold.stdout
