@@ -86,6 +86,38 @@ def _release(args):
     return 0
 
 
+def _export_gradescope(args):
+    from autograder.gradescope import export
+
+    names = export.build_zip(args.zip)
+    print(f"wrote {args.zip}: {len(names)} files (setup.sh, run_autograder, the grader)")
+    return 0
+
+
+def _gradescope_run(args):
+    from autograder.gradescope import run
+
+    try:
+        document = run.grade_submission(args.root, args.sandbox)
+    except sandbox.SandboxUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{document['score']:g} / {document['extra_data']['max_score']:g} ({args.root})")
+    return 0
+
+
+def _nbgrader_feedback(args):
+    from autograder import nbgrader_course
+
+    assignment = args.assignment or nbgrader_course.ASSIGNMENT
+    written, skipped = nbgrader_course.place_feedback(args.out, args.course, assignment)
+    for path in written:
+        print(f"wrote: {path}")
+    for student, why in skipped:
+        print(f"skipped {student}: {why}", file=sys.stderr)
+    return 1 if skipped else 0
+
+
 def parser():
     p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     commands = p.add_subparsers(dest="command", required=True)
@@ -144,6 +176,33 @@ def parser():
     d.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     d.add_argument("--sandbox", choices=sandbox.MODES, default="auto")
     d.set_defaults(func=_demo)
+
+    from autograder import gradescope
+
+    x = commands.add_parser("export-gradescope", help="build Gradescope's autograder zip")
+    x.add_argument("zip", type=Path, help="the zip to write")
+    x.set_defaults(func=_export_gradescope)
+
+    gs = commands.add_parser(
+        "gradescope-run", help="grade a Gradescope submission (what run_autograder runs)"
+    )
+    gs.add_argument("--root", type=Path, default=Path("/autograder"), help="Gradescope's tree")
+    gs.add_argument(
+        "--sandbox",
+        choices=gradescope.MODES,
+        default="auto",
+        help="auto: bwrap if it works, else (as root) unprivileged: unisolated, as user nobody",
+    )
+    gs.set_defaults(func=_gradescope_run)
+
+    nf = commands.add_parser(
+        "nbgrader-feedback",
+        help="copy graded feedback to nbgrader's feedback/ folder for release_feedback",
+    )
+    nf.add_argument("out", type=Path, help="the grader's output folder (of submitted/)")
+    nf.add_argument("course", type=Path, help="the nbgrader course folder")
+    nf.add_argument("--assignment", help="nbgrader's assignment id (default: optimizers_core)")
+    nf.set_defaults(func=_nbgrader_feedback)
     return p
 
 

@@ -1,0 +1,82 @@
+"""The repository as an nbgrader course folder (configured by the root's `nbgrader_config.py`).
+
+- `link_source`: nbgrader reads the instructor version from `source/<assignment>/`; the lesson's
+  single source of truth stays `solutions/<notebook>`, so `source/` only holds a relative link to it
+  (made when nbgrader loads its configuration; git-ignored).
+- `FillReleaseLinks`: the last of generate_assignment's preprocessors, so that nbgrader's release
+  is the committed student notebook (`make student`), release links filled in.
+- `place_feedback`: puts the grader's feedback where `nbgrader release_feedback` takes it,
+  `feedback/<student>/<assignment>/<notebook>.html`, next to the submission's `timestamp.txt` and
+  `submission_secret.txt` that release_feedback needs to address it to the student.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from autograder import discover, generate, grade, paths
+
+ASSIGNMENT = Path(paths.NOTEBOOK_NAME).stem
+SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")  # written by nbgrader submit
+
+
+def link_source(course_dir, assignment=ASSIGNMENT, notebook=paths.NOTEBOOK_NAME):
+    """Make `source/<assignment>/<notebook>` a relative link to `solutions/<notebook>`.
+
+    Leaves alone whatever is already there (a link or a real file), and returns its path.
+    """
+    link = Path(course_dir) / "source" / assignment / notebook
+    if not link.is_symlink() and not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(Path("..", "..", paths.SOLUTIONS_DIR.name, notebook))
+    return link
+
+
+class FillReleaseLinks(NbGraderPreprocessor):
+    """Replace the placeholders COLAB_URL and RELEASE_ZIP_URL with the release's links."""
+
+    def preprocess(self, nb, resources):
+        return generate.fill_release_links(nb, generate.release_links()), resources
+
+
+def place_feedback(out_dir, course_dir, assignment=ASSIGNMENT):
+    """Copy each student's OUT/<student>/feedback.html into nbgrader's feedback folder.
+
+    Covers every student with a `submitted/<student>/<assignment>/` folder. Returns (written
+    paths, [(student, why not)]): a student is skipped when not graded, graded before the
+    submission was (re)collected, or when the submission lacks nbgrader's submission files.
+    """
+    out_dir, course_dir = Path(out_dir), Path(course_dir)
+    written, skipped = [], []
+    for submission in sorted((course_dir / "submitted").glob(f"*/{assignment}")):
+        student = submission.parent.name
+        feedback = out_dir / grade.safe_name(student) / grade.FEEDBACK
+        notebook, problem = _check(submission, feedback)
+        if problem:
+            skipped.append((student, problem))
+            continue
+        target = course_dir / "feedback" / student / assignment
+        target.mkdir(parents=True, exist_ok=True)
+        for name in SUBMISSION_FILES:
+            shutil.copyfile(submission / name, target / name)
+        html = target / f"{notebook.stem}.html"
+        staging = target / f".{html.name}.tmp"
+        shutil.copyfile(feedback, staging)
+        os.replace(staging, html)
+        written.append(html)
+    return written, skipped
+
+
+def _check(submission, feedback):
+    """(the graded notebook, None), or (None, why its feedback cannot be placed)."""
+    if not feedback.is_file():
+        return None, f"not graded: no {feedback}"
+    missing = [name for name in SUBMISSION_FILES if not (submission / name).is_file()]
+    if missing:
+        return None, f"no {' or '.join(missing)}: collect submissions with `nbgrader collect`"
+    notebook, problem = discover.pick_notebook(submission)
+    if notebook is not None and notebook.stat().st_ctime > feedback.stat().st_mtime:
+        return None, "collected again after it was graded: grade it again with --force"
+    return notebook, problem

@@ -1,0 +1,39 @@
+"""nbgrader's configuration: the repository is the nbgrader course folder (README: "Grading with
+nbgrader"). The assignment is `optimizers_core`:
+
+    nbgrader generate_assignment optimizers_core   # release/optimizers_core/optimizers_core.ipynb
+    nbgrader release_assignment optimizers_core    # to the exchange (--Exchange.root=...)
+    nbgrader collect optimizers_core               # submitted/<student>/optimizers_core/
+    python -m autograder grade submitted --out grades
+    python -m autograder nbgrader-feedback grades .
+    nbgrader release_feedback optimizers_core
+
+nbgrader reads the instructor version from source/<assignment>/; loading this file links
+source/optimizers_core/optimizers_core.ipynb to solutions/optimizers_core.ipynb, the lesson's
+single source of truth. source/, release/, submitted/, autograded/, feedback/ and gradebook.db are
+generated (git-ignored).
+"""
+
+from pathlib import Path
+
+from nbgrader.converters import GenerateAssignment
+
+from autograder import nbgrader_course
+
+c = get_config()  # noqa: F821 - traitlets defines it when it loads this file
+
+c.CourseDirectory.course_id = "optimizers-core"
+
+# generate_assignment copies the assignment's other files unless ignored (source/ holds only the
+# notebook anyway); the exchange (release, submit, collect) also drops what is not included.
+# timestamp.txt and submission_secret.txt come with each submission: release_feedback needs them.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
+c.CourseDirectory.include = ["*.ipynb", *nbgrader_course.SUBMISSION_FILES]
+
+# The release is then exactly the committed student notebook (`make student`).
+c.GenerateAssignment.preprocessors = [
+    *GenerateAssignment.class_traits()["preprocessors"].default(),
+    nbgrader_course.FillReleaseLinks,
+]
+
+nbgrader_course.link_source(Path(__file__).resolve().parent)

@@ -1,0 +1,275 @@
+"""Gradescope's autograder zip: what it holds, its scripts, its sandbox policy, and run_autograder
+end to end on a tree laid out like Gradescope's (source/, submission/, results/).
+
+The end-to-end tests run run_autograder with a Python prepared the way setup.sh prepares one: a
+venv whose packages are this venv's (hard links instead of a pip install: no network) and a .pth
+file that puts source/ on the path. The tree is made under /var/tmp, not /tmp: a sandbox mounts a
+/tmp of its own over the real one.
+"""
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import __main__ as cli
+from autograder import cases, generate, paths, sandbox
+from autograder.gradescope import export, run
+
+BWRAP_OK, WHY = sandbox.bwrap_works()
+needs_bwrap = pytest.mark.skipif(
+    not BWRAP_OK and not os.environ.get("CI"), reason=f"bwrap unavailable here: {WHY}"
+)
+TREE_BASE = Path("/var/tmp")
+
+
+@pytest.fixture(scope="module")
+def zip_path(tmp_path_factory):
+    return Path(tmp_path_factory.mktemp("gradescope")) / "autograder.zip"
+
+
+@pytest.fixture(scope="module")
+def built(zip_path):
+    export.build_zip(zip_path)
+    return zip_path
+
+
+def test_the_zip_holds_the_grader_and_references_but_no_solutions_or_tests(built):
+    """Scripts, requirements, grader, hidden data, student notebook; no solutions, tests, caches?"""
+    with zipfile.ZipFile(built) as archive:
+        infos = {info.filename: info for info in archive.infolist()}
+        texts = {name: archive.read(name).decode("utf-8", "replace") for name in infos}
+    for name in (
+        "setup.sh",
+        "run_autograder",
+        "requirements.txt",
+        "autograder/__main__.py",
+        "autograder/gradescope/run.py",
+        "autograder/sandboxed/runner.py",
+        "autograder/checks/test_optimizers.py",
+        "autograder/references/optimizers_core.json",
+        "course_utils/losses.py",
+        "notebooks/optimizers_core.ipynb",
+    ):
+        assert name in infos, name
+    assert not [n for n in infos if n.split("/")[0] in ("solutions", "tests", "examples")]
+    assert not [n for n in infos if "__pycache__" in n or n.endswith(".pyc")]
+    for script in ("setup.sh", "run_autograder"):
+        assert infos[script].external_attr >> 16 & 0o777 == 0o755
+    dependencies = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]
+    assert texts["requirements.txt"].splitlines() == dependencies["dependencies"]
+    solution = generate.read_notebook(paths.SOLUTION_NOTEBOOK)
+    updates = {line for body in generate.solution_bodies(solution) for line in body}
+    updates = {line for line in updates if ".assign" in line}
+    assert len(updates) >= 4
+    leaked = [(name, line) for name, text in texts.items() for line in updates if line in text]
+    assert leaked == []
+
+
+def test_the_zip_is_reproducible(built, tmp_path):
+    """Does building twice give the same bytes (sorted entries, fixed dates)?"""
+    again = tmp_path / "again.zip"
+    export.build_zip(again)
+    assert again.read_bytes() == built.read_bytes()
+
+
+def test_the_scripts_are_valid_bash(built, tmp_path):
+    with zipfile.ZipFile(built) as archive:
+        archive.extractall(tmp_path)
+    for script in ("setup.sh", "run_autograder"):
+        check = subprocess.run(["bash", "-n", tmp_path / script], capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+
+
+def test_auto_falls_back_to_nobody_only_as_root(monkeypatch):
+    """auto: bwrap if it works; else unprivileged, with a warning, as root; else refusal."""
+    monkeypatch.setattr(sandbox, "bwrap_works", lambda: (True, "works"))
+    assert run.choose_sandbox("auto") == ("bwrap", None)
+    monkeypatch.setattr(sandbox, "bwrap_works", lambda: (False, "no user namespaces"))
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    mode, warning = run.choose_sandbox("auto")
+    assert mode == sandbox.UNPRIVILEGED and "no user namespaces" in warning
+    assert "WITHOUT THE BWRAP SANDBOX" in warning
+    with pytest.raises(sandbox.SandboxUnavailable):
+        run.choose_sandbox("bwrap")
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(sandbox.SandboxUnavailable, match="needs root"):
+        run.choose_sandbox("auto")
+    with pytest.raises(sandbox.SandboxUnavailable, match="needs root"):
+        run.choose_sandbox(sandbox.UNPRIVILEGED)
+    with pytest.raises(ValueError):
+        run.choose_sandbox("none")
+
+
+def test_gradescope_run_refuses_with_exit_code_2(monkeypatch, tmp_path):
+    def unavailable(root, requested):
+        raise sandbox.SandboxUnavailable("no bwrap, not root")
+
+    monkeypatch.setattr(run, "grade_submission", unavailable)
+    assert cli.main(["gradescope-run", "--root", str(tmp_path)]) == 2
+
+
+# End to end ------------------------------------------------------------------------------------
+
+
+def base_python():
+    """A Python 3.11 for the test venv: the system's (user nobody can run it), else ours."""
+    for candidate in ("/usr/bin/python3.11", "/usr/local/bin/python3.11"):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return sys._base_executable
+
+
+def make_python(target, source):
+    """A venv at `target` with this venv's packages and `source` on its path (as setup.sh does)."""
+    subprocess.run([base_python(), "-m", "venv", "--without-pip", target], check=True)
+    (site,) = Path(target).glob("lib/python3*/site-packages")
+    copy = subprocess.run(
+        ["cp", "-al", f"{sysconfig.get_path('purelib')}/.", site], capture_output=True, text=True
+    )
+    if copy.returncode != 0:
+        pytest.skip(f"cannot hard-link this venv's packages: {copy.stderr.strip()}")
+    for editable in site.glob("__editable__*"):  # this repository's own install: not wanted
+        editable.unlink()
+    (site / "course_autograder.pth").write_text(f"{source}\n")
+    return Path(target) / "bin" / "python3"
+
+
+@pytest.fixture
+def gradescope(built):
+    """(root, environment): a fresh Gradescope tree and what run_autograder is run with."""
+    if not TREE_BASE.is_dir():
+        pytest.skip(f"no {TREE_BASE}")
+    top = Path(tempfile.mkdtemp(prefix="gradescope-test-", dir=TREE_BASE))
+    top.chmod(0o755)
+    root = top / "autograder"
+    for name in ("source", "submission", "results"):
+        (root / name).mkdir(parents=True)
+    with zipfile.ZipFile(built) as archive:
+        archive.extractall(root / "source")
+    for folder, _, files in os.walk(root / "source"):  # as unzip leaves them
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "run_autograder").chmod(0o755)
+    python = make_python(top / "python", root / "source")
+    env = {
+        "PATH": f"{python.parent}:/usr/bin:/bin",
+        "AUTOGRADER_ROOT": str(root),
+        "HOME": str(top),
+        "LANG": "C.UTF-8",
+    }
+    yield root, env
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def run_autograder(root, env, notebook):
+    """Put `notebook` in submission/, run run_autograder; returns results.json's document."""
+    shutil.copy(notebook, root / "submission" / paths.NOTEBOOK_NAME)
+    done = subprocess.run(
+        [root / "run_autograder"], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads((root / "results" / "results.json").read_text()), done.stdout
+
+
+def check_schema(document):
+    """Gradescope's fields, and scores that add up."""
+    assert {"score", "execution_time", "output", "tests", "visibility", "stdout_visibility"} <= set(
+        document
+    )
+    assert len(document["tests"]) == len([t for o in cases.OPTIMIZERS for t in cases.tests_for(o)])
+    for test in document["tests"]:
+        assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
+        assert test["status"] in ("passed", "failed")
+    assert document["score"] == pytest.approx(sum(t["score"] for t in document["tests"]))
+    assert sum(t["max_score"] for t in document["tests"]) == 33
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_run_autograder_grades_the_solution_and_the_untouched_notebook(gradescope):
+    """In bwrap: 33 for the solution, 0 for the student notebook as released?"""
+    root, env = gradescope
+    document, _ = run_autograder(root, env, paths.SOLUTION_NOTEBOOK)
+    check_schema(document)
+    assert document["score"] == 33
+    assert document["extra_data"]["sandbox"] == "bwrap"
+    assert "WARNING" not in document["output"]
+
+    document, _ = run_autograder(root, env, paths.STUDENT_NOTEBOOK)
+    check_schema(document)
+    assert document["score"] == 0  # every body a stub: no class is usable (samples: "untouched")
+    assert all(t["status"] == "failed" for t in document["tests"])
+    assert "not implemented" in json.dumps(document["tests"]).lower()
+
+
+SPY = """import os
+print("uid", os.getuid())
+try:
+    open({references!r}).read()
+    print("REFERENCES READABLE")
+except PermissionError:
+    print("REFERENCES DENIED")
+"""
+
+
+def nobody_can_run(python):
+    try:
+        done = subprocess.run([python, "-c", "pass"], user="nobody", capture_output=True)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+@pytest.mark.slow
+def test_without_bwrap_run_autograder_grades_as_nobody_and_says_so(gradescope, tmp_path):
+    """bwrap broken (a stand-in that fails): graded as nobody, references unreadable, warned?"""
+    if os.geteuid() != 0:
+        pytest.skip("the fallback needs root")
+    root, env = gradescope
+    python = Path(env["PATH"].split(":")[0]) / "python3"
+    if not nobody_can_run(python):
+        pytest.skip(f"user nobody cannot run {python.resolve()}")
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    (broken / "bwrap").write_text(
+        "#!/bin/sh\necho 'No permissions to create namespace' >&2\nexit 1\n"
+    )
+    (broken / "bwrap").chmod(0o755)
+    env = {**env, "PATH": f"{broken}:{env['PATH']}"}
+    references = root / "source" / "autograder" / "references" / "optimizers_core.json"
+    spied = json.loads(paths.SOLUTION_NOTEBOOK.read_text())
+    spied["cells"].append(
+        {
+            "cell_type": "code",
+            "id": "spy",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": SPY.format(references=str(references)),
+        }
+    )
+    notebook = tmp_path / paths.NOTEBOOK_NAME
+    notebook.write_text(json.dumps(spied))
+
+    document, stdout = run_autograder(root, env, notebook)
+    check_schema(document)
+    assert document["score"] == 33
+    assert document["extra_data"]["sandbox"] == sandbox.UNPRIVILEGED
+    assert document["output"].startswith("WARNING: GRADED WITHOUT THE BWRAP SANDBOX")
+    assert "No permissions to create namespace" in document["output"]
+    assert "WITHOUT THE BWRAP SANDBOX" in stdout
+    printed = "\n".join(document["extra_data"]["notes"])
+    assert f"uid {pwd.getpwnam('nobody').pw_uid}" in printed and "REFERENCES DENIED" in printed
+    assert references.stat().st_mode & 0o777 == 0o600
