@@ -110,6 +110,19 @@ def test_auto_falls_back_to_nobody_only_as_root(monkeypatch):
         run.choose_sandbox("none")
 
 
+def test_the_unprivileged_runner_is_nobody_without_groups_in_its_own_home(tmp_path):
+    """sandbox.unprivileged_user: the home becomes nobody's; uid and groups are nobody's only."""
+    if os.geteuid() != 0:
+        pytest.skip("dropping privileges needs root")
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    user = sandbox.unprivileged_user(home)
+    nobody = pwd.getpwnam("nobody")
+    assert (home.stat().st_uid, home.stat().st_gid) == (nobody.pw_uid, nobody.pw_gid)
+    ids = subprocess.run(["sh", "-c", "id -u; id -G"], capture_output=True, text=True, **user)
+    assert ids.stdout.split() == [str(nobody.pw_uid), str(nobody.pw_gid)]
+
+
 def test_gradescope_run_refuses_with_exit_code_2(monkeypatch, tmp_path):
     def unavailable(root, requested):
         raise sandbox.SandboxUnavailable("no bwrap, not root")
