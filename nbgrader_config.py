@@ -4,8 +4,8 @@ nbgrader"). The assignment is `optimizers_core`:
     nbgrader generate_assignment optimizers_core   # release/optimizers_core/optimizers_core.ipynb
     nbgrader release_assignment optimizers_core    # to the exchange (--Exchange.root=...)
     nbgrader collect optimizers_core               # submitted/<student>/optimizers_core/
-    python -m autograder grade submitted --out grades
-    python -m autograder nbgrader-feedback grades .
+    python -m autograder grade submitted --out out/nbgrader
+    python -m autograder nbgrader-feedback out/nbgrader .
     nbgrader release_feedback optimizers_core
 
 nbgrader reads the instructor version from source/<assignment>/; loading this file links
@@ -30,7 +30,7 @@ c.CourseDirectory.course_id = "optimizers-core"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
 c.CourseDirectory.include = ["*.ipynb", *nbgrader_course.SUBMISSION_FILES]
 
-# The release is then exactly the committed student notebook (`make student`).
+# Release links filled in last: the release is then exactly the committed student notebook.
 c.GenerateAssignment.preprocessors = [
     *GenerateAssignment.class_traits()["preprocessors"].default(),
     nbgrader_course.FillReleaseLinks,
