@@ -9,7 +9,7 @@ OUT ?= out
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: install demo test student references examples release check-generated lint clean
+.PHONY: install demo test student references examples release gradescope check-generated lint clean
 
 install: $(STAMP)
 
@@ -33,6 +33,9 @@ references: install
 
 release: install
 	$(PY) -m autograder release --out dist
+
+gradescope: install
+	$(PY) -m autograder export-gradescope dist/gradescope-autograder.zip
 
 examples: install
 	$(PY) -m tests.autograder.examples
