@@ -4,7 +4,8 @@ Both run the same unit of work (`grade._work` on one `grade.Task`) and yield its
 come, in completion order. A worker process keeps its warm zygote (`autograder.warm`) from one
 submission to the next; every submission still runs in a fresh, isolated child of it.
 
-- `local`: `jobs` worker processes (default: one per core), started fresh for the batch.
+- `local`: `jobs` worker processes (default: one per core), started fresh for the batch; with one
+  job, this process itself (trusted code only runs here: submissions always run in the sandbox).
 - `dask`: an existing `distributed` cluster (`scheduler` is its address, e.g.
   tcp://host:8786). Its workers need the project installed (same version) and bwrap; they read
   no submission and write nothing: the notebook's cells travel to them, the files come back here.
@@ -14,6 +15,8 @@ import concurrent.futures
 import contextlib
 import multiprocessing
 import os
+
+from autograder import warm
 
 EXECUTORS = ("local", "dask")
 
@@ -43,6 +46,21 @@ class LocalExecutor:
 
     def close(self):
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class InlineExecutor:
+    """This process itself, one submission after the other (one job: no worker to start)."""
+
+    def run_unordered(self, function, items, *args):
+        """As `LocalExecutor.run_unordered`, in order, here."""
+        for item in items:
+            try:
+                yield item, function(item, *args), None
+            except Exception as error:  # noqa: BLE001 - a grader bug must not stop the batch
+                yield item, None, f"{type(error).__name__}: {error}"
+
+    def close(self):
+        warm.close()
 
 
 class DaskExecutor:
@@ -76,7 +94,7 @@ def _outcome(item, future):
 def open_executor(kind="local", jobs=None, scheduler=None):
     """The executor `kind` ("local" or "dask"), closed on exit."""
     if kind == "local":
-        executor = LocalExecutor(jobs)
+        executor = InlineExecutor() if (jobs or default_jobs()) == 1 else LocalExecutor(jobs)
     elif kind == "dask":
         if not scheduler:
             raise ValueError("the dask executor needs the scheduler's address (--scheduler)")

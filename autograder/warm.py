@@ -3,10 +3,11 @@
 A `Zygote` is `autograder.sandboxed.zygote` started once in a bwrap sandbox like a cold runner's
 (with a read-only /dev), where it imports TensorFlow and the rest once. For each job it forks a
 child with its own user, mount, PID, IPC, UTS and network namespaces, its own empty /tmp and
-/dev/shm and a /proc of its own, no capabilities, descriptors 0-3 connected to this process's
-pipes: so nothing one submission leaves (files, processes, shared memory, environment, module
-state) reaches the next, and the job costs no TensorFlow import. The child is supervised exactly
-like a cold runner (`supervisor.supervise`), its limits applying to its own process tree.
+/dev/shm (see `autograder.sandboxed.isolate`), no capabilities, descriptors 0-3 connected to
+this process's pipes: so nothing one submission leaves (files, processes, shared memory,
+environment, module state) reaches the next, and the job costs no TensorFlow import. The child
+is supervised exactly like a cold runner (`supervisor.supervise`), its limits applying to its
+own process tree.
 
 `run_job(job, limits)` uses the calling thread's zygote, starting it (again) when needed; if the
 zygote cannot start, the job's run says so, like a cold runner that could not start.

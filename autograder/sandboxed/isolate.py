@@ -9,7 +9,13 @@ the host's processes. Each child it forks for a submission additionally gets, fr
   sandbox (the zygote, an earlier submission) can be named, signalled or traced from inside.
   SysV shared memory, message queues and abstract sockets are per IPC and network namespace.
 - `fresh_mounts()` (in that child): a new empty tmpfs on /tmp and /dev/shm, the only writable
-  places (bwrap's /dev is read-only for the zygote), and a /proc showing the new PID namespace.
+  places (bwrap's /dev is read-only for the zygote).
+
+/proc stays the sandbox's: the kernel refuses a new procfs in a nested user namespace when the
+existing one has locked mounts over parts of it (bwrap covers /proc/irq, /proc/bus). It shows the
+child's processes, bwrap's init and the zygote, but the latter two belong to another user
+namespace: no ptrace, no /proc/PID/{environ,mem,root,fd} for the child. A new PID namespace still
+makes them unnameable (no kill), and an earlier submission has no process left to show.
 - `drop_privileges()`: no capabilities left (not even in the new user namespace), no new
   privileges through exec.
 """
@@ -75,7 +81,7 @@ def _mount(source, target, fstype, flags, data=None):
 
 
 def fresh_mounts(tmp_bytes):
-    """Mount an empty /tmp and /dev/shm and this PID namespace's /proc; go to the new /tmp."""
+    """Mount an empty /tmp and /dev/shm; go to the new /tmp."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     for target in ("/tmp", "/dev/shm"):
         _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},mode=0755")

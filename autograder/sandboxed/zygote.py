@@ -17,7 +17,7 @@ Protocol on the control socket N (SOCK_SEQPACKET, one JSON object per message):
 
 Per job: fork an intermediate process, which enters new namespaces (`isolate`) and forks the
 child, PID 1 of its own PID namespace, then exits; the child comes back to the zygote (a child
-subreaper), which reaps it. The child mounts its own /tmp, /dev/shm and /proc, takes the job's
+subreaper), which reaps it. The child mounts its own /tmp and /dev/shm, takes the job's
 pipes as descriptors 0-3 and closes every other one, sets its resource limits, drops every
 capability, and runs the job like a cold runner would (`runner.serve`). The grader supervises it
 from outside exactly like a cold runner, and kills it there: PID 1 gone, its namespace goes too.

@@ -1,0 +1,117 @@
+"""Batch grading: the number of jobs, progress reporting, and grading on a Dask cluster."""
+
+import io
+import json
+import os
+
+import pytest
+
+from autograder import __main__ as cli
+from autograder import executors, grade, sandbox
+from autograder.progress import Progress
+
+from .samples import SAMPLES
+
+BWRAP_OK, WHY = sandbox.bwrap_works()
+DOCUMENT = {"score": 33.0, "extra_data": {"max_score": 33.0}}
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_jobs_default_to_one_per_core():
+    """Without --jobs, are as many submissions graded at once as there are cores?"""
+    args = cli.parser().parse_args(["grade", "subs", "--out", "o"])
+    assert args.jobs == os.cpu_count() == executors.default_jobs()
+    assert args.executor == "local" and args.scheduler is None
+
+
+def test_dask_needs_a_scheduler(capsys, monkeypatch):
+    monkeypatch.setattr(grade, "resolve", lambda mode: "bwrap")
+    assert cli.main(["grade", "subs", "--out", "o", "--executor", "dask"]) == 2
+    assert "--scheduler" in capsys.readouterr().err
+
+
+def test_progress_is_plain_lines_when_not_on_a_terminal():
+    """Off a terminal: one line per submission with its score, running counts and an ETA?"""
+    stream = io.StringIO()
+    progress = Progress(3, stream=stream)
+    progress.update("alice", DOCUMENT, None)
+    progress.update("bob", {"score": 0.0, "extra_data": {"max_score": 33.0}}, None)
+    progress.update("carol", None, "RuntimeError: lost")
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("[1/3] alice: 33 / 33 (full 1, partial 0, zero 0, not graded 0, ETA")
+    assert lines[1].startswith("[2/3] bob: 0 / 33 (full 1, partial 0, zero 1")
+    assert lines[2] == (
+        "[3/3] carol: NOT GRADED (RuntimeError: lost) "
+        "(full 1, partial 0, zero 1, not graded 1, done)"
+    )
+
+
+def test_progress_is_a_bar_on_a_terminal():
+    """On a terminal: a bar with done/total and the counts, failures printed above it?"""
+    stream = Terminal()
+    progress = Progress(2, stream=stream)
+    progress.update("alice", DOCUMENT, None)
+    progress.update("bob", None, "RuntimeError: lost")
+    progress.close()
+    text = stream.getvalue()
+    assert "2/2" in text and "not graded 1" in text and "bob: NOT GRADED" in text
+    assert "[1/2]" not in text
+
+
+def test_a_batch_prints_plain_lines_off_a_terminal(tmp_path, capsys):
+    """Does grade_batch, by default and off a terminal, print one line per student?"""
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    (tmp_path / "subs" / "ann" / "optimizers_core.ipynb").write_text("not json")
+    (tmp_path / "subs" / "ben").mkdir()
+    assert grade.grade_batch(tmp_path / "subs", tmp_path / "out", "none", jobs=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("[1/2] ") and lines[1].startswith("[2/2] ")
+    assert "zero 2" in lines[1] and lines[2].startswith("graded 2 of 2")
+
+
+def _documents(out):
+    documents = {}
+    for path in sorted(out.glob("*/results.json")):
+        document = json.loads(path.read_text())
+        document.pop("execution_time")
+        documents[path.parent.name] = document
+    return documents
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BWRAP_OK and not os.environ.get("CI"), reason=WHY)
+def test_a_dask_cluster_grades_like_this_machine(tmp_path):
+    """On a LocalCluster (2 worker processes), are the results those of local grading?"""
+    distributed = pytest.importorskip("distributed")
+    submissions = tmp_path / "submissions"
+    for name in ("solution", "momentum_shared_state", "invalid_json"):
+        SAMPLES[name].build(submissions / name)
+    limits = sandbox.Limits(case_seconds=4, cell_seconds=8, grace_seconds=2)
+    local_log, dask_log = [], []
+    assert grade.grade_batch(
+        submissions, tmp_path / "local", "bwrap", jobs=2, limits=limits, log=local_log.append
+    )
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        assert grade.grade_batch(
+            submissions,
+            tmp_path / "dask",
+            "bwrap",
+            limits=limits,
+            log=dask_log.append,
+            executor="dask",
+            scheduler=cluster.scheduler_address,
+        )
+    local, remote = _documents(tmp_path / "local"), _documents(tmp_path / "dask")
+    assert sorted(local) == ["invalid_json", "momentum_shared_state", "solution"]
+    assert remote == local
+    assert local["solution"]["score"] == 33 and local["momentum_shared_state"]["score"] < 33
+    assert (tmp_path / "dask" / "grades.csv").read_text() == (
+        tmp_path / "local" / "grades.csv"
+    ).read_text()
