@@ -10,7 +10,7 @@ is supervised exactly like a cold runner (`supervisor.supervise`), its limits ap
 own process tree.
 
 `run_job(job, limits)` uses the calling thread's zygote, starting it (again) when needed; if the
-zygote cannot start, the job's run says so, like a cold runner that could not start.
+zygote cannot start twice in a row, the job's run says so, like a cold runner that could not.
 """
 
 import json
@@ -142,7 +142,11 @@ class Zygote:
     def stop(self):
         """Kill the zygote's sandbox (everything in it dies with it)."""
         if self.proc is not None:
-            supervisor.kill_tree(supervisor.tree(psutil.Process(self.proc.pid)))
+            try:
+                supervisor.kill_tree(supervisor.tree(psutil.Process(self.proc.pid)))
+            except psutil.Error:
+                pass  # already gone (its sandbox went with it)
+            self.proc.kill()
             self.proc.wait()
         if self.control is not None:
             self.control.close()
@@ -151,8 +155,11 @@ class Zygote:
         self.proc = self.control = self.host = self.log = self.pending_pid = None
 
     def _receive(self, timeout):
-        ready = select.select([self.control], [], [], timeout)[0] if timeout else True
-        message = self.control.recv(1 << 16) if ready else b""
+        try:
+            ready = select.select([self.control], [], [], timeout)[0] if timeout else True
+            message = self.control.recv(1 << 16) if ready else b""
+        except OSError as error:
+            raise self._broken(f"its socket failed ({error})") from None
         try:
             answer = json.loads(message) if message else {}
         except ValueError:
@@ -200,10 +207,12 @@ def run_job(job, limits=None):
     zygote = getattr(_local, "zygote", None)
     if zygote is None:
         zygote = _local.zygote = Zygote()
-    try:
-        return zygote.run(job, limits)
-    except ZygoteError as error:
-        return supervisor.failed_start(str(error))
+    for _ in range(2):  # a zygote found dead is started again, once
+        try:
+            return zygote.run(job, limits)
+        except ZygoteError as error:
+            problem = str(error)
+    return supervisor.failed_start(problem)
 
 
 def close():

@@ -133,6 +133,14 @@ def test_a_hanging_case_is_blamed_on_that_case(fresh_zygote):
     assert not run.finished and run.unit == ("case", case.id) and "wall clock" in run.killed
 
 
+def test_a_dead_zygote_is_started_again(fresh_zygote):
+    """If the zygote dies between two students, does the next one still get graded?"""
+    assert warm.run_job(job("x = 1"), FAST).finished
+    warm._local.zygote.host.kill()
+    run = warm.run_job(job("print('again')"), FAST)
+    assert run.finished and "again" in run.stdout
+
+
 def test_memory_above_the_cap_kills_the_child(fresh_zygote):
     """Is a child that fills 1.5 GiB stopped under a 512 MiB cap?"""
     limits = sandbox.Limits(cell_seconds=20, memory_bytes=512 * 2**20, grace_seconds=1)
