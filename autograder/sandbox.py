@@ -119,6 +119,13 @@ def visible_paths():
     return binds, exposed
 
 
+def binds_under_tmp():
+    """The read-only binds that live under /tmp (a checkout or venv there), sorted outermost
+    first: a fresh /tmp must carry them over (see sandboxed.isolate.fresh_mounts)."""
+    binds, _ = visible_paths()
+    return sorted(p for p in binds if Path(p).is_relative_to("/tmp"))
+
+
 def bwrap_command(limits, module="autograder.sandboxed.runner", read_only_dev=False):
     """The bwrap argument list that starts `module` in the sandbox (its own options come after).
 

@@ -101,6 +101,7 @@ class Zygote:
             "cpu_seconds": supervisor.cpu_budget(job, limits),
             "address_bytes": limits.memory_bytes + 3 * sandbox.GIB,
             "tmp_bytes": limits.tmp_bytes,
+            "keep": [str(p) for p in sandbox.binds_under_tmp()],
         }
         theirs = [stdin_r] + [w for _, w in pipes]
         try:

@@ -31,7 +31,9 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
 
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 0x40000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = (
+    2, 4, 8, 0x1000, 0x2000, 0x4000, 0x40000
+)
 
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
@@ -80,11 +82,26 @@ def _mount(source, target, fstype, flags, data=None):
     )
 
 
-def fresh_mounts(tmp_bytes):
-    """Mount an empty /tmp and /dev/shm; go to the new /tmp."""
+def fresh_mounts(tmp_bytes, keep=()):
+    """Mount an empty /tmp and /dev/shm; go to the new /tmp.
+
+    `keep` lists the sandbox's read-only binds that live under /tmp (a checkout or a virtual
+    environment there): the new /tmp is assembled on /dev/shm with those binds carried over
+    (still read-only), then moved onto /tmp, and /dev/shm gets a tmpfs of its own.
+    """
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    for target in ("/tmp", "/dev/shm"):
-        _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_bytes},mode=0755")
+    flags, data = MS_NOSUID | MS_NODEV, f"size={tmp_bytes},mode=0755"
+    _mount("tmpfs", "/dev/shm", "tmpfs", flags, data)
+    for path in keep:
+        staged = os.path.join("/dev/shm", os.path.relpath(path, "/tmp"))
+        if os.path.isdir(path):
+            os.makedirs(staged, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(staged), exist_ok=True)
+            open(staged, "a").close()
+        _mount(path, staged, None, MS_BIND | MS_REC)  # a bind of a read-only mount stays so
+    _mount("/dev/shm", "/tmp", None, MS_MOVE)
+    _mount("tmpfs", "/dev/shm", "tmpfs", flags, data)
     os.chdir("/tmp")  # the old working directory was the zygote's /tmp
 
 

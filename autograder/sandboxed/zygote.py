@@ -111,7 +111,7 @@ def _child(control, request, fds):
     """In the new namespaces, as PID 1: isolate, take the job's pipes, run the job. No return."""
     try:
         control.detach()  # its descriptor is closed below, with every other one
-        isolate.fresh_mounts(int(request["tmp_bytes"]))
+        isolate.fresh_mounts(int(request["tmp_bytes"]), [str(p) for p in request["keep"]])
         for target, fd in enumerate(fds):  # received descriptors are all above 2: no clash
             os.dup2(fd, target)
         os.closerange(JOB_FDS, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
