@@ -5,7 +5,8 @@
 It imports everything the runner preloads (TensorFlow, NumPy, Matplotlib, course_utils, the
 drivers) without running a single TensorFlow operation: TensorFlow's runtime and its thread pools
 start at the first operation, so the zygote stays single-threaded and forking it is safe. It
-checks that before every fork, and never runs student code itself.
+checks that before every fork, and never runs student code itself. Its objects are then frozen
+(`gc.freeze`): a child's garbage collections neither scan nor copy them (10% of a child's CPU).
 
 Protocol on the control socket N (SOCK_SEQPACKET, one JSON object per message):
 
@@ -23,6 +24,7 @@ capability, and runs the job like a cold runner would (`runner.serve`). The grad
 from outside exactly like a cold runner, and kills it there: PID 1 gone, its namespace goes too.
 """
 
+import gc
 import json
 import os
 import resource
@@ -51,6 +53,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     control = socket.socket(fileno=int(argv[argv.index("--control-fd") + 1]))
     runner.preload()
+    gc.collect()
+    gc.freeze()  # children's collections skip (and so never copy) the zygote's objects
     isolate.prctl(isolate.PR_SET_DUMPABLE, 0)  # no one in the sandbox may trace the zygote
     isolate.prctl(isolate.PR_SET_CHILD_SUBREAPER, 1)
     send(control, event="ready", pid=os.getpid(), threads=threads())
