@@ -11,13 +11,14 @@ the host's processes. Each child it forks for a submission additionally gets, fr
 - `fresh_mounts()` (in that child): a new empty tmpfs on /tmp and /dev/shm, the only writable
   places (bwrap's /dev is read-only for the zygote).
 
+- `drop_privileges()`: no capabilities left (not even in the new user namespace), no new
+  privileges through exec.
+
 /proc stays the sandbox's: the kernel refuses a new procfs in a nested user namespace when the
 existing one has locked mounts over parts of it (bwrap covers /proc/irq, /proc/bus). It shows the
 child's processes, bwrap's init and the zygote, but the latter two belong to another user
 namespace: no ptrace, no /proc/PID/{environ,mem,root,fd} for the child. A new PID namespace still
 makes them unnameable (no kill), and an earlier submission has no process left to show.
-- `drop_privileges()`: no capabilities left (not even in the new user namespace), no new
-  privileges through exec.
 """
 
 import ctypes
