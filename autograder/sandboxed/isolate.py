@@ -10,7 +10,6 @@ the host's processes. Each child it forks for a submission additionally gets, fr
   SysV shared memory, message queues and abstract sockets are per IPC and network namespace.
 - `fresh_mounts()` (in that child): a new empty tmpfs on /tmp and /dev/shm, the only writable
   places (bwrap's /dev is read-only for the zygote).
-
 - `drop_privileges()`: no capabilities left (not even in the new user namespace), no new
   privileges through exec.
 
