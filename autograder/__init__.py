@@ -1,1 +1,2 @@
-"""Instructor tools of the course: notebook generation and (soon) sandboxed grading."""
+"""Instructor tools of the course: notebook generation, the student release, and the sandboxed
+grader (`python -m autograder --help`)."""
