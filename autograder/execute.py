@@ -1,6 +1,5 @@
 """Execute a notebook top to bottom in a fresh kernel and keep what it shows."""
 
-import base64
 from pathlib import Path
 
 import nbformat
@@ -30,18 +29,3 @@ def stream_text(nb):
         for output in cell.get("outputs", [])
         if output.output_type == "stream"
     )
-
-
-def save_figures(nb, out_dir, stem="figure"):
-    """Write every PNG the notebook displayed into `out_dir`; return the paths written."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            png = output.get("data", {}).get("image/png")
-            if png:
-                target = out_dir / f"{stem}-{len(written) + 1}.png"
-                target.write_bytes(base64.b64decode(png))
-                written.append(target)
-    return written

@@ -661,4 +661,23 @@ _SAMPLES = [
 ]
 
 SAMPLES: dict[str, Sample] = {sample.name: sample for sample in _SAMPLES}
+
+# Samples whose class cells are safe to run anywhere (no hang, no hog), correct or with a claim
+# about their numbers: the solution, the other correct styles and the typical bugs.
+SEMANTIC = (
+    "solution",
+    "correct_assign_style",
+    "correct_ref_dict_float64",
+    "correct_slots_tf_pow",
+    "gd_sign_flipped",
+    "gd_lr_not_applied",
+    "momentum_state_not_kept",
+    "momentum_shared_state",
+    "adam_no_bias_correction",
+    "adam_bias_correction_off_by_one",
+    "adam_step_per_variable",
+    "adam_step_not_advanced",
+    "adam_shared_slots",
+    "adam_seed_misprint",
+)
 assert len(SAMPLES) == len(_SAMPLES), "sample names must be unique"

@@ -15,25 +15,8 @@ import tensorflow as tf
 import solutions
 from course_utils import loss
 
-from .samples import OPTIMIZERS, SAMPLES, SEVERAL_VARIABLES, class_index
+from .samples import OPTIMIZERS, SAMPLES, SEMANTIC, SEVERAL_VARIABLES, class_index
 
-# Samples whose class cells are safe to run here, with a claim about their numbers.
-SEMANTIC = (
-    "solution",
-    "correct_assign_style",
-    "correct_ref_dict_float64",
-    "correct_slots_tf_pow",
-    "gd_sign_flipped",
-    "gd_lr_not_applied",
-    "momentum_state_not_kept",
-    "momentum_shared_state",
-    "adam_no_bias_correction",
-    "adam_bias_correction_off_by_one",
-    "adam_step_per_variable",
-    "adam_step_not_advanced",
-    "adam_shared_slots",
-    "adam_seed_misprint",
-)
 # scenario -> (learning rate, initial values of the variables, steps) on the course loss.
 THREE_SHAPES = [
     np.float32(1.5),
