@@ -8,13 +8,11 @@ nbgrader"). The assignment is `optimizers_core`:
     python -m autograder nbgrader-feedback out/nbgrader .
     nbgrader release_feedback optimizers_core
 
-nbgrader reads the instructor version from source/<assignment>/; loading this file links
-source/optimizers_core/optimizers_core.ipynb to solutions/optimizers_core.ipynb, the lesson's
-single source of truth. source/, release/, submitted/, autograded/, feedback/ and gradebook.db are
-generated (git-ignored).
+nbgrader reads the instructor version from source/<assignment>/: the committed
+source/optimizers_core/optimizers_core.ipynb is a relative link to solutions/optimizers_core.ipynb,
+the lesson's single source of truth. release/, submitted/, autograded/, feedback/ and gradebook.db
+are generated (git-ignored).
 """
-
-from pathlib import Path
 
 from nbgrader.converters import GenerateAssignment
 
@@ -35,5 +33,3 @@ c.GenerateAssignment.preprocessors = [
     *GenerateAssignment.class_traits()["preprocessors"].default(),
     nbgrader_course.FillReleaseLinks,
 ]
-
-nbgrader_course.link_source(Path(__file__).resolve().parent)

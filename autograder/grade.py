@@ -8,13 +8,11 @@ already graded is skipped unless `force`. The batch goes on whatever a submissio
 """
 
 import dataclasses
-import importlib
 import json
 import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -86,7 +84,7 @@ def grade_notebook(path, mode, limits=None, student=None):
 
 
 def _grade(student, run):
-    from autograder import evaluate  # imports TensorFlow (see `grade_task`)
+    from autograder import evaluate  # pytest: imported by the first grading, not at start-up
 
     tests = evaluate.evaluate(run, references.load())
     notes = list(run.notes)
@@ -99,10 +97,7 @@ def grade_task(task, mode, limits=None, warm_start=True):
     """Run and score one Task; returns (results document, {file name: text}) for OUT/<student>/.
 
     This is the unit of work of every executor: it reads no submission and writes nothing.
-    The scoring modules import TensorFlow (seconds of CPU): the first task of a process imports
-    them in a thread while its sandbox runs, instead of before or after.
     """
-    _SCORING_IMPORT.start_once()
     if task.problem:
         run = SubmissionRun(error=task.problem)
     else:
@@ -112,24 +107,6 @@ def grade_task(task, mode, limits=None, warm_start=True):
     plots = report.public_plots(run, references.load()) if not run.error else []
     files = {RESULTS: report.dump_json(document), FEEDBACK: report.feedback_html(grade, plots)}
     return document, files
-
-
-class _BackgroundImport:
-    """Imports a module in a thread, at most once per process."""
-
-    def __init__(self, name):
-        self.name, self.thread, self.lock = name, None, threading.Lock()
-
-    def start_once(self):
-        with self.lock:
-            if self.thread is None and self.name not in sys.modules:
-                self.thread = threading.Thread(
-                    target=importlib.import_module, args=(self.name,), daemon=True
-                )
-                self.thread.start()
-
-
-_SCORING_IMPORT = _BackgroundImport("autograder.evaluate")
 
 
 def grade_one(found, out_dir, mode, limits):

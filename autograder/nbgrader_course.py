@@ -1,8 +1,8 @@
 """The repository as an nbgrader course folder (configured by the root's `nbgrader_config.py`).
 
-- `link_source`: nbgrader reads the instructor version from `source/<assignment>/`; the lesson's
-  single source of truth stays `solutions/<notebook>`, so `source/` only holds a relative link to it
-  (made when nbgrader loads its configuration; git-ignored).
+- nbgrader reads the instructor version from `source/<assignment>/`; the lesson's single source
+  of truth stays `solutions/<notebook>`, so the committed `source/` only holds a relative link to
+  it (`SOURCE_LINK`; a test checks it).
 - `FillReleaseLinks`: the last of generate_assignment's preprocessors, so that nbgrader's release
   is the committed student notebook (`make student`), release links filled in.
 - `place_feedback`: puts the grader's feedback where `nbgrader release_feedback` takes it,
@@ -20,18 +20,7 @@ from autograder import discover, generate, grade, paths
 
 ASSIGNMENT = Path(paths.NOTEBOOK_NAME).stem
 SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")  # written by nbgrader submit
-
-
-def link_source(course_dir, assignment=ASSIGNMENT, notebook=paths.NOTEBOOK_NAME):
-    """Make `source/<assignment>/<notebook>` a relative link to `solutions/<notebook>`.
-
-    Leaves alone whatever is already there (a link or a real file), and returns its path.
-    """
-    link = Path(course_dir) / "source" / assignment / notebook
-    if not link.is_symlink() and not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(Path("..", "..", paths.SOLUTIONS_DIR.name, notebook))
-    return link
+SOURCE_LINK = Path("source", ASSIGNMENT, paths.NOTEBOOK_NAME)  # -> ../../solutions/<notebook>
 
 
 class FillReleaseLinks(NbGraderPreprocessor):

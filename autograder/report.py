@@ -92,33 +92,42 @@ expected values are not shown here.</small></p>
 
 
 def public_plots(run, references):
-    """(title, base64 PNG): the student's path against the expected one, public cases only."""
+    """(title, base64 PNG) per optimizer: its paths against the expected ones, public cases only.
+
+    One figure per optimizer, a panel per public run; a run without a path has no panel.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     plots = []
-    for case in catalogue.CASES:
-        if not case.public or case.driver != "convergence":
+    for optimizer in catalogue.OPTIMIZERS:
+        panels = []
+        for case in catalogue.CASES:
+            if case.optimizer != optimizer or not case.public or case.driver != "convergence":
+                continue
+            result = (run.results.get(case.id) or {}).get("result")
+            path = result.get("path") if isinstance(result, dict) else None
+            if isinstance(path, list) and path:
+                panels.append((case, path, references[case.id]["path"]))
+        if not panels:
             continue
-        result = (run.results.get(case.id) or {}).get("result")
-        path = result.get("path") if isinstance(result, dict) else None
-        if not isinstance(path, list) or not path:
-            continue
-        expected = references[case.id]["path"]
-        fig = Figure(figsize=(6, 3.2))
-        ax = fig.add_subplot()
-        ax.plot(range(1, len(expected) + 1), expected, c="k", lw=2.5, alpha=0.35, label="expected")
-        ax.plot(range(1, len(path) + 1), _clip(path), c="tab:red", lw=1, label="yours")
-        ax.set_ylim(-2.5, 2.5)
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("x")
-        title = f"{case.optimizer}, {case.settings()}"
-        ax.set_title(title, fontsize=9)
-        ax.legend(loc="lower left", fontsize=8)
+        fig = Figure(figsize=(3.6 * len(panels), 2.9))
+        axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+        for ax, (case, path, expected) in zip(axes, panels):
+            ax.plot(range(1, len(expected) + 1), expected, c="k", lw=2.5, alpha=0.35)
+            ax.plot(range(1, len(path) + 1), _clip(path), c="tab:red", lw=1)
+            ax.set_ylim(-2.5, 2.5)
+            ax.set_xlabel("iteration")
+            ax.set_title(case.settings(), fontsize=9)
+        axes[0].set_ylabel("x")
+        axes[0].legend(["expected", "yours"], loc="lower left", fontsize=8)
+        # Fixed margins: a "tight" bounding box would draw the figure twice.
+        fig.subplots_adjust(left=0.07, right=0.99, top=0.88, bottom=0.17, wspace=0.08)
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+        fig.savefig(buffer, format="png", dpi=80)
+        title = f"{optimizer}: " + "; ".join(case.settings() for case, _, _ in panels)
         plots.append((title, base64.b64encode(buffer.getvalue()).decode()))
     return plots
 

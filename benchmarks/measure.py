@@ -63,11 +63,11 @@ def _tree_memory(process):
     return rss, pss
 
 
-def run(cmd, env=None):
-    """Run `cmd` (a list) to the end; its Measurement."""
+def run(cmd, env=None, cwd=None):
+    """Run `cmd` (a list) to the end, in `cwd` if given; its Measurement."""
     env = dict(os.environ if env is None else env, TF_CPP_MIN_LOG_LEVEL="2")
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     peak_rss, peak_pss, done = {}, {}, threading.Event()
 
     def sample():

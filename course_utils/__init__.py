@@ -1,23 +1,37 @@
 """Shared helpers for the "Optimizers with Core APIs" course.
 
 Students import these from their notebooks. Nothing in this package is a solution to an exercise.
+
+The names below are loaded on first use (PEP 562), so `import course_utils.tolerance` or
+`course_utils.hints`, which the grader needs, does not import TensorFlow or Matplotlib.
 """
 
-from course_utils.convergence import ConvergenceRun, convergence_test, run_convergence
-from course_utils.losses import GLOBAL_MINIMUM, INFLECTION_POINT, grad, loss, loss_grid_x
-from course_utils.plotting import plot_loss_and_gradient, viz_paths
-from course_utils.selfcheck import check
+import importlib
 
-__all__ = [
-    "ConvergenceRun",
-    "run_convergence",
-    "GLOBAL_MINIMUM",
-    "check",
-    "INFLECTION_POINT",
-    "convergence_test",
-    "grad",
-    "loss",
-    "loss_grid_x",
-    "plot_loss_and_gradient",
-    "viz_paths",
-]
+_EXPORTS = {
+    "ConvergenceRun": "convergence",
+    "convergence_test": "convergence",
+    "run_convergence": "convergence",
+    "GLOBAL_MINIMUM": "losses",
+    "INFLECTION_POINT": "losses",
+    "grad": "losses",
+    "loss": "losses",
+    "loss_grid_x": "losses",
+    "plot_loss_and_gradient": "plotting",
+    "viz_paths": "plotting",
+    "check": "selfcheck",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"course_utils.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

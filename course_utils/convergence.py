@@ -27,24 +27,32 @@ def exact_graph_arithmetic():
         tf.config.optimizer.set_experimental_options({"arithmetic_optimization": previous})
 
 
+def _value_and_gradient(grad_fn, loss_fn):
+    def value_and_gradient(x):
+        return tf.nest.map_structure(tf.convert_to_tensor, x), grad_fn(loss_fn, x)
+
+    return value_and_gradient
+
+
 @functools.cache
-def _traced_gradient(grad_fn, loss_fn):
-    """`grad_fn(loss_fn, x)` as a `tf.function` (one per pair of functions)."""
-    return tf.function(lambda x: grad_fn(loss_fn, x), autograph=False)
+def _traced_value_and_gradient(grad_fn, loss_fn):
+    """`_value_and_gradient` as a `tf.function` (one per pair of functions)."""
+    return tf.function(_value_and_gradient(grad_fn, loss_fn), autograph=False)
 
 
-def compiled_gradient(grad_fn, loss_fn, x):
-    """The fastest faithful way to evaluate `grad_fn(loss_fn, x)`: compiled, else eager.
+def compiled_value_and_gradient(grad_fn, loss_fn, x):
+    """A function of the variables `x` returning (their values, `grad_fn(loss_fn, x)`).
 
-    The compiled form is the concrete graph for variables like `x`, called directly. A `grad_fn`
-    that cannot be traced (one that calls `.numpy()`, say) or functions that cannot be cached run
-    eagerly, as in the original guide; an error raised eagerly too is the caller's to see.
+    Both come from one call of the concrete graph for variables like `x` (reading the values
+    there saves a separate eager read per step). A `grad_fn` that cannot be traced (one that calls
+    `.numpy()`, say) or functions that cannot be cached run eagerly, as in the original guide; an
+    error raised eagerly too is the caller's to see.
     """
     try:
-        compiled = _traced_gradient(grad_fn, loss_fn).get_concrete_function(x)
+        compiled = _traced_value_and_gradient(grad_fn, loss_fn).get_concrete_function(x)
         compiled(x)
     except Exception:
-        return lambda v: grad_fn(loss_fn, v)
+        return _value_and_gradient(grad_fn, loss_fn)
     return compiled
 
 
@@ -70,14 +78,15 @@ def run_convergence(optimizer, loss_fn, grad_fn=grad, init_val=2.0, max_iters=20
     x_star = tf.Variable(init_val, dtype=tf.float32)
     path = []
     with exact_graph_arithmetic():
-        gradient_at = compiled_gradient(grad_fn, loss_fn, x_star)
-        x_old = x_star.numpy()
+        value_and_gradient = compiled_value_and_gradient(grad_fn, loss_fn, x_star)
+        x_old, x_grad = value_and_gradient(x_star)
+        x_old = x_old.numpy()
         for iteration in range(1, max_iters + 1):
-            x_grad = gradient_at(x_star)
             if np.any(np.isnan(np.asarray(x_grad))):
                 return ConvergenceRun("exploded", iteration, path)
             optimizer.apply_gradients([x_grad], [x_star])
-            x_new = x_star.numpy()
+            x_new, x_grad = value_and_gradient(x_star)  # x after this step, L'(x) for the next
+            x_new = x_new.numpy()
             path.append(float(x_new))
             if x_new == x_old:
                 return ConvergenceRun("converged", iteration, path)

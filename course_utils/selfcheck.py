@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from course_utils.convergence import compiled_gradient, exact_graph_arithmetic
+from course_utils.convergence import compiled_value_and_gradient, exact_graph_arithmetic
 from course_utils.hints import HINTS, diagnose, diagnose_several
 from course_utils.losses import grad, loss
 from course_utils.tolerance import absolute_tolerance, first_departure
@@ -50,14 +50,20 @@ def run_case(optimizer, settings):
     Returns the path: one row of variable values per step (floats; inf or nan once they blow up).
     """
     xs = [tf.Variable(v, dtype=tf.float32) for v in settings["init"]]
-    total = lambda variables: tf.add_n([loss(v) for v in variables])  # noqa: E731
     path = []
     with exact_graph_arithmetic():
-        gradients_at = compiled_gradient(grad, total, xs)
+        values_and_gradients = compiled_value_and_gradient(grad, total_loss, xs)
+        _, gradients = values_and_gradients(xs)
         for _ in range(settings["steps"]):
-            optimizer.apply_gradients(list(gradients_at(xs)), xs)
-            path.append([float(x.numpy()) for x in xs])
+            optimizer.apply_gradients(list(gradients), xs)
+            values, gradients = values_and_gradients(xs)
+            path.append([float(value) for value in values])
     return path
+
+
+def total_loss(variables):
+    """The sum of L over a list of variables."""
+    return tf.add_n([loss(v) for v in variables])
 
 
 @functools.cache

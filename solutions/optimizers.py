@@ -81,9 +81,11 @@ class Adam(tf.Module):
                 self.v_dvar[var.ref()] = tf.Variable(tf.zeros_like(var))
                 self.s_dvar[var.ref()] = tf.Variable(tf.zeros_like(var))
             v_dvar, s_dvar = self.v_dvar[var.ref()], self.s_dvar[var.ref()]
-            v_dvar.assign(self.beta_1 * v_dvar + (1 - self.beta_1) * d_var)
-            s_dvar.assign(self.beta_2 * s_dvar + (1 - self.beta_2) * tf.square(d_var))
-            v_dvar_bc = v_dvar / (1 - self.beta_1**self.t)
-            s_dvar_bc = s_dvar / (1 - self.beta_2**self.t)
+            v = self.beta_1 * v_dvar + (1 - self.beta_1) * d_var
+            s = self.beta_2 * s_dvar + (1 - self.beta_2) * tf.square(d_var)
+            v_dvar.assign(v)
+            s_dvar.assign(s)
+            v_dvar_bc = v / (1 - self.beta_1**self.t)
+            s_dvar_bc = s / (1 - self.beta_2**self.t)
             var.assign_sub(self.learning_rate * (v_dvar_bc / (tf.sqrt(s_dvar_bc) + self.ep)))
         self.t += 1

@@ -9,7 +9,11 @@ import numpy as np
 import tensorflow as tf
 
 from autograder.sandboxed import problems
-from course_utils.convergence import compiled_gradient, exact_graph_arithmetic, run_convergence
+from course_utils.convergence import (
+    compiled_value_and_gradient,
+    exact_graph_arithmetic,
+    run_convergence,
+)
 from course_utils.losses import grad
 
 
@@ -24,10 +28,12 @@ def steps(cls, kwargs, init, count):
     optimizer, x = cls(**kwargs), tf.Variable(init, dtype=tf.float32)
     path = []
     with exact_graph_arithmetic():
-        gradient_at = compiled_gradient(grad, problems.course, x)
+        value_and_gradient = compiled_value_and_gradient(grad, problems.course, x)
+        _, gradient = value_and_gradient(x)
         for _ in range(count):
-            optimizer.apply_gradients([gradient_at(x)], [x])
-            path.append(float(x.numpy()))
+            optimizer.apply_gradients([gradient], [x])
+            value, gradient = value_and_gradient(x)
+            path.append(float(value))
     return {"path": path}
 
 
@@ -39,13 +45,15 @@ def variables(cls, kwargs, shapes, seed, count):
     """
     optimizer = cls(**kwargs)
     xs = [tf.Variable(v) for v in problems.starting_values(shapes, seed)]
-    start = _flat(xs)
     path = []
     with exact_graph_arithmetic():
-        gradients_at = compiled_gradient(grad, problems.weighted_quartics, xs)
+        values_and_gradients = compiled_value_and_gradient(grad, problems.weighted_quartics, xs)
+        values, gradients = values_and_gradients(xs)
+        start = _flat(values)
         for _ in range(count):
-            optimizer.apply_gradients(list(gradients_at(xs)), xs)
-            path.append(_flat(xs))
+            optimizer.apply_gradients(list(gradients), xs)
+            values, gradients = values_and_gradients(xs)
+            path.append(_flat(values))
     return {"start": start, "path": path}
 
 
@@ -57,16 +65,18 @@ def instances(cls, kwargs_a, kwargs_b, init_a, init_b, count):
     ]
     paths = [[], []]
     with exact_graph_arithmetic():
-        gradient_at = compiled_gradient(grad, problems.course, runs[0][1])
+        value_and_gradient = compiled_value_and_gradient(grad, problems.course, runs[0][1])
+        gradients = [value_and_gradient(x)[1] for _, x in runs]
         for _ in range(count):
-            for (optimizer, x), path in zip(runs, paths):
-                optimizer.apply_gradients([gradient_at(x)], [x])
-                path.append(float(x.numpy()))
+            for i, ((optimizer, x), path) in enumerate(zip(runs, paths)):
+                optimizer.apply_gradients([gradients[i]], [x])
+                value, gradients[i] = value_and_gradient(x)
+                path.append(float(value))
     return {"paths": paths}
 
 
-def _flat(variables):
-    return [float(v) for x in variables for v in np.ravel(x.numpy())]
+def _flat(values):
+    return [float(v) for x in values for v in np.ravel(x.numpy())]
 
 
 DRIVERS = {

@@ -108,6 +108,8 @@ def preload():
 
     import autograder.sandboxed.drivers  # noqa: F401
     import course_utils  # noqa: F401
+    import course_utils.plotting  # noqa: F401 - course_utils loads its names on first use
+    import course_utils.selfcheck  # noqa: F401
 
     to_python("")  # imports IPython's input transformers
 

@@ -19,22 +19,19 @@ ASSIGNMENT = nbgrader_course.ASSIGNMENT
 COURSE_ID = "optimizers-core"
 
 
-def test_source_is_a_relative_link_to_the_solution_notebook(tmp_path):
-    """source/<assignment>/<notebook> → ../../solutions/<notebook>, made once, never clobbered?"""
-    (tmp_path / "solutions").mkdir()
-    (tmp_path / "solutions" / paths.NOTEBOOK_NAME).write_text("{}")
-    link = nbgrader_course.link_source(tmp_path)
-    assert link == tmp_path / "source" / ASSIGNMENT / paths.NOTEBOOK_NAME
+def test_source_is_a_committed_relative_link_to_the_solution_notebook():
+    """source/<assignment>/<notebook> → ../../solutions/<notebook>, in git as a link?"""
+    link = paths.ROOT / nbgrader_course.SOURCE_LINK
     assert link.is_symlink() and not Path(os.readlink(link)).is_absolute()
-    assert link.resolve() == (tmp_path / "solutions" / paths.NOTEBOOK_NAME).resolve()
-    assert nbgrader_course.link_source(tmp_path) == link  # again: unchanged
-
-    elsewhere = tmp_path / "other"
-    (elsewhere / "source" / ASSIGNMENT).mkdir(parents=True)
-    real = elsewhere / "source" / ASSIGNMENT / paths.NOTEBOOK_NAME
-    real.write_text("mine")
-    nbgrader_course.link_source(elsewhere)
-    assert not real.is_symlink() and real.read_text() == "mine"
+    assert link.resolve() == paths.SOLUTION_NOTEBOOK.resolve()
+    listed = subprocess.run(
+        ["git", "ls-files", "-s", str(nbgrader_course.SOURCE_LINK)],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if listed:  # in a git checkout (not in an unpacked copy): committed as a link
+        assert listed.startswith("120000 ")
 
 
 def submitted(course, student, files=("timestamp.txt", "submission_secret.txt")):
@@ -119,6 +116,9 @@ def test_nbgrader_round_trip(tmp_path):
     shutil.copy(paths.ROOT / "nbgrader_config.py", course)
     for path in paths.SOLUTIONS_DIR.glob("*.*"):  # the notebook and optimizers.py
         shutil.copy(path, course / "solutions")
+    link = course / nbgrader_course.SOURCE_LINK
+    link.parent.mkdir(parents=True)
+    link.symlink_to(os.readlink(paths.ROOT / nbgrader_course.SOURCE_LINK))
     shared = [f"--Exchange.root={exchange}"]
     instructor = tmp_path / "instructor-home"
 

@@ -95,6 +95,8 @@ def test_feedback_never_shows_hidden_expected_values(graded):
 
 
 def test_plots_in_feedback_are_public_cases_only(graded):
-    """Does the feedback page plot only the notebook's own runs (x0 = 2)?"""
+    """Does the feedback plot only the notebook's own runs (x0 = 2), one figure per optimizer?"""
     page = (graded[1] / "solution" / "feedback.html").read_text()
-    assert page.count("<img ") == 9 and page.count("x0 = 2;") >= 9
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page)
+    assert [c.split(":")[0] for c in captions] == ["GradientDescent", "Momentum", "Adam"]
+    assert all(c.count("x0 = ") == c.count("x0 = 2;") == 3 for c in captions)

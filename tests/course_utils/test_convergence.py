@@ -67,15 +67,16 @@ def test_path_is_bit_identical_to_the_eager_loop(optimizer, max_iters, capsys):
     np.testing.assert_array_equal(np.float32(got), np.float32(expected))
 
 
-def test_compiled_gradient_is_bit_identical_on_a_dense_grid():
+def test_compiled_values_and_gradient_are_bit_identical_on_a_dense_grid():
     """Is the compiled gradient equal, bit for bit, to the eager one at 100001 points?"""
-    from course_utils.convergence import compiled_gradient, exact_graph_arithmetic
+    from course_utils.convergence import compiled_value_and_gradient, exact_graph_arithmetic
 
     xs = tf.Variable(np.linspace(-3, 3, 100_001, dtype=np.float32))
     eager = grad(loss, xs).numpy().view(np.int32)
     with exact_graph_arithmetic():
-        compiled = compiled_gradient(grad, loss, xs)(xs).numpy().view(np.int32)
-    np.testing.assert_array_equal(compiled, eager)
+        values, compiled = compiled_value_and_gradient(grad, loss, xs)(xs)
+    np.testing.assert_array_equal(compiled.numpy().view(np.int32), eager)
+    np.testing.assert_array_equal(values.numpy(), xs.numpy())
 
 
 def test_compiling_does_not_change_the_students_graph_settings():

@@ -33,7 +33,8 @@ def test_viz_paths_draws_a_line_and_an_end_marker_per_path():
     ax = fig.axes[0]
     meshes = [c for c in ax.collections if isinstance(c, matplotlib.collections.QuadMesh)]
     assert len(meshes) == 1
-    assert meshes[0].get_array().shape == (201, 2099)
+    assert meshes[0].get_array().shape == (201, 2)
+    assert ax.get_xlim() == (1, 2099)
     lines = ax.get_lines()
     assert len(lines) == 4  # two paths, two markers; the empty path draws nothing
     np.testing.assert_array_equal(lines[0].get_xdata(), [1, 2, 3])

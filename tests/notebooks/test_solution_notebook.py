@@ -73,10 +73,11 @@ def test_every_self_check_passes(executed):
 
 @pytest.mark.slow
 def test_the_two_variable_demo_agrees_with_keras(executed):
-    """Does the per-variable Momentum reach Keras' (-1.125, -1.125) in the demo cell?"""
+    """Does the per-variable Momentum follow Keras' path to (-1.125, -1.125) in the demo cell?"""
     text = stream_text(executed)
     assert "Momentum (this notebook): a = -1.1250000, b = -1.1250000" in text
     assert "Keras SGD with momentum:  a = -1.1250000, b = -1.1250000" in text
+    assert "Largest difference at any of the 100 steps: 0\n" in text
 
 
 @pytest.mark.slow
