@@ -18,6 +18,7 @@ Prints the wall times (medians), the ratios and the grader's peak memory.
 """
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -72,15 +73,20 @@ def nbgrader_course(tmp):
         'c = get_config()\nc.CourseDirectory.course_id = "benchmark"\n'
         "c.ExecutePreprocessor.timeout = 600\nc.Execute.timeout = 600\n"
     )
-    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")  # alembic
     for args in (["db", "student", "add", "student"], ["generate_assignment", ASSIGNMENT]):
-        subprocess.run([nbgrader, *args], cwd=course, check=True, capture_output=True)
-    return course, [nbgrader, "autograde", ASSIGNMENT, "--force"]
+        done = subprocess.run(
+            [bin_dir / "nbgrader", *args], cwd=course, env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"nbgrader {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return course, [str(bin_dir / "nbgrader"), "autograde", ASSIGNMENT, "--force"], env
 
 
 def nbgrader_autograde(tmp):
-    course, cmd = nbgrader_course(tmp)
-    run = measure.run(cmd, cwd=course)
+    course, cmd, env = nbgrader_course(tmp)
+    run = measure.run(cmd, env=env, cwd=course)
     if run.returncode != 0 or not any((course / "autograded").rglob("*.ipynb")):
         raise SystemExit(f"nbgrader autograde failed:\n{run.output[-3000:]}")
     return run
