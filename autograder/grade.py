@@ -8,11 +8,13 @@ already graded is skipped unless `force`. The batch goes on whatever a submissio
 """
 
 import dataclasses
+import importlib
 import json
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -84,7 +86,7 @@ def grade_notebook(path, mode, limits=None, student=None):
 
 
 def _grade(student, run):
-    from autograder import evaluate  # pytest: imported by the first grading, not at start-up
+    from autograder import evaluate  # pytest (see `grade_task`)
 
     tests = evaluate.evaluate(run, references.load())
     notes = list(run.notes)
@@ -97,7 +99,10 @@ def grade_task(task, mode, limits=None, warm_start=True):
     """Run and score one Task; returns (results document, {file name: text}) for OUT/<student>/.
 
     This is the unit of work of every executor: it reads no submission and writes nothing.
+    The scoring modules (pytest, Matplotlib: about a second) load in a thread while the first
+    sandbox of the process starts, instead of after it.
     """
+    _SCORING_IMPORT.start_once()
     if task.problem:
         run = SubmissionRun(error=task.problem)
     else:
@@ -107,6 +112,26 @@ def grade_task(task, mode, limits=None, warm_start=True):
     plots = report.public_plots(run, references.load()) if not run.error else []
     files = {RESULTS: report.dump_json(document), FEEDBACK: report.feedback_html(grade, plots)}
     return document, files
+
+
+class _BackgroundImport:
+    """Imports modules in a thread, at most once per process."""
+
+    def __init__(self, *names):
+        self.names, self.thread, self.lock = names, None, threading.Lock()
+
+    def start_once(self):
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, daemon=True)
+                self.thread.start()
+
+    def _run(self):
+        for name in self.names:
+            importlib.import_module(name)
+
+
+_SCORING_IMPORT = _BackgroundImport("autograder.evaluate", "matplotlib.figure")
 
 
 def grade_one(found, out_dir, mode, limits):

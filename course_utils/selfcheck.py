@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from course_utils.convergence import compiled_value_and_gradient, exact_graph_arithmetic
+from course_utils.convergence import exact_graph_arithmetic, value_and_gradient_function
 from course_utils.hints import HINTS, diagnose, diagnose_several
 from course_utils.losses import grad, loss
 from course_utils.tolerance import absolute_tolerance, first_departure
@@ -52,7 +52,7 @@ def run_case(optimizer, settings):
     xs = [tf.Variable(v, dtype=tf.float32) for v in settings["init"]]
     path = []
     with exact_graph_arithmetic():
-        values_and_gradients = compiled_value_and_gradient(grad, total_loss, xs)
+        values_and_gradients = value_and_gradient_function(grad, total_loss, xs)
         _, gradients = values_and_gradients(xs)
         for _ in range(settings["steps"]):
             optimizer.apply_gradients(list(gradients), xs)

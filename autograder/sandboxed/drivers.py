@@ -10,9 +10,9 @@ import tensorflow as tf
 
 from autograder.sandboxed import problems
 from course_utils.convergence import (
-    compiled_value_and_gradient,
     exact_graph_arithmetic,
     run_convergence,
+    value_and_gradient_function,
 )
 from course_utils.losses import grad
 
@@ -28,7 +28,7 @@ def steps(cls, kwargs, init, count):
     optimizer, x = cls(**kwargs), tf.Variable(init, dtype=tf.float32)
     path = []
     with exact_graph_arithmetic():
-        value_and_gradient = compiled_value_and_gradient(grad, problems.course, x)
+        value_and_gradient = value_and_gradient_function(grad, problems.course, x)
         _, gradient = value_and_gradient(x)
         for _ in range(count):
             optimizer.apply_gradients([gradient], [x])
@@ -47,7 +47,7 @@ def variables(cls, kwargs, shapes, seed, count):
     xs = [tf.Variable(v) for v in problems.starting_values(shapes, seed)]
     path = []
     with exact_graph_arithmetic():
-        values_and_gradients = compiled_value_and_gradient(grad, problems.weighted_quartics, xs)
+        values_and_gradients = value_and_gradient_function(grad, problems.weighted_quartics, xs)
         values, gradients = values_and_gradients(xs)
         start = _flat(values)
         for _ in range(count):
@@ -65,7 +65,7 @@ def instances(cls, kwargs_a, kwargs_b, init_a, init_b, count):
     ]
     paths = [[], []]
     with exact_graph_arithmetic():
-        value_and_gradient = compiled_value_and_gradient(grad, problems.course, runs[0][1])
+        value_and_gradient = value_and_gradient_function(grad, problems.course, runs[0][1])
         gradients = [value_and_gradient(x)[1] for _, x in runs]
         for _ in range(count):
             for i, ((optimizer, x), path) in enumerate(zip(runs, paths)):

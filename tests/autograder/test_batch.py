@@ -3,6 +3,8 @@
 import io
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -115,3 +117,21 @@ def test_a_dask_cluster_grades_like_this_machine(tmp_path):
     assert (tmp_path / "dask" / "grades.csv").read_text() == (
         tmp_path / "local" / "grades.csv"
     ).read_text()
+
+
+@pytest.mark.slow
+def test_the_grading_process_does_not_import_tensorflow(tmp_path):
+    """Does a worker grade (run, score, plot) with TensorFlow only in the process it sandboxes?"""
+    script = (
+        "import sys\n"
+        "from autograder import discover, grade, paths\n"
+        "task = grade.prepare(discover.Found('s', paths.SOLUTION_NOTEBOOK))\n"
+        "document, files = grade.grade_task(task, 'none')\n"
+        "grade._SCORING_IMPORT.thread.join()\n"
+        "print(document['score'], 'tensorflow' in sys.modules, 'matplotlib' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["33.0", "False", "True"]

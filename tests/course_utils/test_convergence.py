@@ -69,14 +69,44 @@ def test_path_is_bit_identical_to_the_eager_loop(optimizer, max_iters, capsys):
 
 def test_compiled_values_and_gradient_are_bit_identical_on_a_dense_grid():
     """Is the compiled gradient equal, bit for bit, to the eager one at 100001 points?"""
-    from course_utils.convergence import compiled_value_and_gradient, exact_graph_arithmetic
+    from course_utils.convergence import exact_graph_arithmetic, value_and_gradient_function
 
     xs = tf.Variable(np.linspace(-3, 3, 100_001, dtype=np.float32))
     eager = grad(loss, xs).numpy().view(np.int32)
     with exact_graph_arithmetic():
-        values, compiled = compiled_value_and_gradient(grad, loss, xs)(xs)
+        values, compiled = value_and_gradient_function(grad, loss, xs)(xs)
     np.testing.assert_array_equal(compiled.numpy().view(np.int32), eager)
     np.testing.assert_array_equal(values.numpy(), xs.numpy())
+
+
+def test_the_course_gradient_is_bit_identical_to_autodiff_on_scalars():
+    """Is L'(x) of `course_value_and_gradient` the tape's, bit for bit, at 2000 scalar points?
+
+    Scalars take another kernel path than the grid above; the points span [-3, 3], every scale
+    of float32 from subnormal to overflow, signed zeros, infinities and NaN.
+    """
+    from course_utils.convergence import course_value_and_gradient, value_and_gradient_function
+
+    rng = np.random.default_rng(0)
+    scales = 10.0 ** rng.uniform(-45, 39, 500)
+    with np.errstate(over="ignore"):
+        points = np.concatenate(
+            [
+                rng.uniform(-3, 3, 1500),
+                rng.choice([-1.0, 1.0], 500) * scales,
+                [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 3.4e38, -3.4e38],
+            ]
+        ).astype(np.float32)
+    x = tf.Variable(0.0)
+    assert value_and_gradient_function(grad, loss, x) is course_value_and_gradient
+    for point in points:
+        x.assign(point)
+        value, fast = course_value_and_gradient(x)
+        expected = grad(loss, x).numpy()
+        assert value.numpy().tobytes() == point.tobytes()
+        assert fast.numpy().tobytes() == expected.tobytes() or (
+            np.isnan(fast.numpy()) and np.isnan(expected)
+        ), point
 
 
 def test_compiling_does_not_change_the_students_graph_settings():
