@@ -1,7 +1,9 @@
 """Run All of the course's solution notebook against the original guide's eager code.
 
 Both notebooks run top to bottom in a fresh kernel (nbclient), one after the other, in one run;
-the script prints both wall times, their ratio, and whether the nine runs ended alike.
+the script prints both wall times (medians), the median of the ratios of each pair of runs (the
+machine's speed drifts less within a pair than across the run), and whether the nine runs ended
+alike.
 
     .venv/bin/python benchmarks/notebook_vs_seed.py [--repeat N]
 """
@@ -39,10 +41,12 @@ def main():
         seconds, seed_outcomes = timed_run(SEED_NOTEBOOK)
         seed.append(seconds)
     c, s = statistics.median(course), statistics.median(seed)
+    paired = statistics.median(b / a for a, b in zip(course, seed))
     print(f"{'notebook':<40}{'Run All (s)':>12}")
     print(f"{'original guide, eager (seed)':<40}{s:>12.1f}")
     print(f"{'course solution notebook':<40}{c:>12.1f}")
-    print(f"{'speed-up (seed / course)':<40}{s / c:>11.2f}x")
+    print(f"{'speed-up (seed / course, median pair)':<40}{paired:>11.2f}x")
+    print(f"pairs: {', '.join(f'{b / a:.2f}x' for a, b in zip(course, seed))}")
     print(f"same nine outcomes: {course_outcomes == seed_outcomes} ({len(seed_outcomes)} runs)")
 
 
