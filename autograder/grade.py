@@ -99,8 +99,8 @@ def grade_task(task, mode, limits=None, warm_start=True):
     """Run and score one Task; returns (results document, {file name: text}) for OUT/<student>/.
 
     This is the unit of work of every executor: it reads no submission and writes nothing.
-    The scoring modules (pytest, Matplotlib: about a second) load in a thread while the first
-    sandbox of the process starts, instead of after it.
+    The scoring modules (pytest, Matplotlib: about half a second here) load in a thread while
+    the first sandbox of the process starts, instead of after it.
     """
     _SCORING_IMPORT.start_once()
     if task.problem:

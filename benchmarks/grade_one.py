@@ -65,10 +65,9 @@ def nbconvert(tmp):
 def nbgrader_course(tmp):
     """A course folder whose one student submitted the guide's notebook; the nbgrader command."""
     course = Path(tmp) / "course"
-    for folder in ("source", f"submitted/student/{ASSIGNMENT}"):
-        (course / folder / (ASSIGNMENT if folder == "source" else "")).mkdir(parents=True)
-    shutil.copy(SEED, course / "source" / ASSIGNMENT / SEED.name)
-    shutil.copy(SEED, course / "submitted" / "student" / ASSIGNMENT / SEED.name)
+    for folder in (course / "source" / ASSIGNMENT, course / "submitted" / "student" / ASSIGNMENT):
+        folder.mkdir(parents=True)
+        shutil.copy(SEED, folder / SEED.name)
     (course / "nbgrader_config.py").write_text(
         'c = get_config()\nc.CourseDirectory.course_id = "benchmark"\n'
         "c.ExecutePreprocessor.timeout = 600\nc.Execute.timeout = 600\n"
