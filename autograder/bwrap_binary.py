@@ -99,5 +99,5 @@ def why_no_namespaces(stderr):
         fix = "apt-get install bubblewrap (its AppArmor profile allows it), or set AUTOGRADER_BWRAP"
     else:
         cause = "this machine or container does not allow unprivileged user namespaces"
-        fix = "run where they are allowed (a container needs e.g. --security-opt seccomp=unconfined)"
+        fix = "grade where they are allowed (in Docker: --security-opt seccomp=unconfined)"
     return f"bwrap cannot create namespaces here: {cause} [{said}]; to fix: {fix}"
