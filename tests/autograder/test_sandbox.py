@@ -118,6 +118,7 @@ def test_garbage_on_the_events_pipe_is_ignored():
 
 def test_auto_refuses_to_grade_without_bwrap(monkeypatch):
     """Does --sandbox auto refuse (rather than silently run unsandboxed) when bwrap is missing?"""
+
     def missing():
         raise bwrap_binary.NotFound("no bwrap found")
 
