@@ -15,8 +15,12 @@ The solution notebook is the single source of truth. Its exercise cells carry nb
 """
 
 import copy
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 import nbformat
 from nbgrader.preprocessors import (

@@ -2,7 +2,11 @@
 
 import json
 import re
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 import yaml
 
@@ -39,10 +43,14 @@ def requirement_name(spec):
 
 
 def test_environment_yml_names_the_same_packages_as_pyproject():
-    """Does environment.yml parse, pin Python 3.11 and install exactly pyproject's packages?"""
+    """Does environment.yml parse, pin a Python that pyproject allows and install exactly
+    pyproject's packages?"""
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert "python=3.11" in env["dependencies"]
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    minimum = project["requires-python"].split(">=")[1].split()[0]
+    version = tuple(int(n) for n in python.split("=")[1].split("."))
+    assert version >= tuple(int(n) for n in minimum.split("."))
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     env_specs = {requirement_name(s): s for s in pip if not s.startswith("-e")}
     wanted = project["dependencies"] + [

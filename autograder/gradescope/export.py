@@ -8,9 +8,13 @@ The zip is reproducible (sorted entries, fixed dates).
 """
 
 import os
-import tomllib
 import zipfile
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 from autograder import paths
 
