@@ -1,14 +1,55 @@
 """Command line of the course's instructor tools: `python -m autograder --help`.
 
-Each subcommand only parses its arguments and calls one library function.
+Each subcommand only parses its arguments and calls one library function. A foreseeable problem
+(no sandbox, a missing or empty folder, an unreadable file, a bad option value, an output folder
+that cannot be written) ends the command with one line on stderr and a non-zero exit code:
+2 for a problem with the command itself, 1 when it ran but not everything succeeded.
 """
 
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from autograder import sandbox
+
+
+class CommandError(Exception):
+    """A problem the user can fix; its message is the whole of what is printed."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (usage is one `--help` away)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def writable_folder(path):
+    """Create `path` if needed and prove that a file can be written in it (CommandError if not)."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise CommandError(f"cannot write to {path}: {error.strerror or error}") from None
+    return path
 
 
 def _limits(args):
@@ -17,20 +58,29 @@ def _limits(args):
     )
 
 
-def _grade(args):
+def _sandbox_mode(requested):
+    """The mode to grade in, said once on the terminal (which bwrap, or that there is none)."""
     from autograder import grade
 
-    try:
-        mode = grade.resolve(args.sandbox)
-    except sandbox.SandboxUnavailable as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    cluster = {}
-    if args.executor == "dask":
-        if not args.scheduler:
-            print("error: --executor dask needs --scheduler ADDRESS", file=sys.stderr)
-            return 2
-        cluster = {"executor": "dask", "scheduler": args.scheduler}
+    mode = grade.resolve(requested)
+    if mode == "bwrap":
+        print(f"sandbox: {sandbox.record(mode)['bwrap']}")
+    return mode
+
+
+def _grade(args):
+    from autograder import discover, grade
+
+    if not discover.find_submissions(args.path):
+        raise CommandError(
+            f"no submissions in {args.path}: expected a notebook, one folder per student, "
+            "or nbgrader's submitted/ folder"
+        )
+    if args.executor == "dask" and not args.scheduler:
+        raise CommandError("--executor dask needs --scheduler ADDRESS")
+    writable_folder(args.out)
+    mode = _sandbox_mode(args.sandbox)
+    cluster = {"executor": "dask", "scheduler": args.scheduler} if args.executor == "dask" else {}
     ok = grade.grade_batch(
         args.path,
         args.out,
@@ -40,6 +90,11 @@ def _grade(args):
         limits=_limits(args),
         **cluster,
     )
+    if not ok:
+        print(
+            f"error: not every submission was graded; their rows in {args.out}/grades.csv say why",
+            file=sys.stderr,
+        )
     return 0 if ok else 1
 
 
@@ -71,12 +126,14 @@ def _generate(args):
 def _demo(args):
     from autograder import demo
 
-    return demo.run_demo(out_dir=args.out, sandbox_mode=args.sandbox)
+    writable_folder(args.out)
+    return demo.run_demo(out_dir=args.out, sandbox_mode=_sandbox_mode(args.sandbox))
 
 
 def _release(args):
     from autograder import release
 
+    writable_folder(args.out)
     try:
         folder, archive = release.build(args.out)
     except release.ReleaseError as error:
@@ -89,6 +146,9 @@ def _release(args):
 def _export_gradescope(args):
     from autograder.gradescope import export
 
+    writable_folder(args.zip.parent)
+    if args.zip.is_dir():
+        raise CommandError(f"{args.zip} is a folder; name the zip to write")
     names = export.build_zip(args.zip)
     print(f"wrote {args.zip}: {len(names)} files (setup.sh, run_autograder, the grader)")
     return 0
@@ -97,11 +157,9 @@ def _export_gradescope(args):
 def _gradescope_run(args):
     from autograder.gradescope import run
 
-    try:
-        document = run.grade_submission(args.root, args.sandbox)
-    except sandbox.SandboxUnavailable as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if not (args.root / "submission").is_dir():
+        raise CommandError(f"no submission folder: {args.root / 'submission'}")
+    document = run.grade_submission(args.root, args.sandbox)
     print(f"{document['score']:g} / {document['extra_data']['max_score']:g} ({args.root})")
     return 0
 
@@ -110,6 +168,9 @@ def _nbgrader_feedback(args):
     from autograder import nbgrader_course
 
     assignment = args.assignment or nbgrader_course.ASSIGNMENT
+    for folder, what in ((args.out, "the grader's output folder"), (args.course, "the course")):
+        if not folder.is_dir():
+            raise CommandError(f"{what} is not a folder: {folder}")
     written, skipped = nbgrader_course.place_feedback(args.out, args.course, assignment)
     for path in written:
         print(f"wrote: {path}")
@@ -119,7 +180,7 @@ def _nbgrader_feedback(args):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    p = _Parser(prog="python -m autograder", description=__doc__)
     commands = p.add_subparsers(dest="command", required=True)
 
     g = commands.add_parser("grade", help="grade submissions into an output folder")
@@ -131,17 +192,19 @@ def parser():
     g.add_argument("--out", type=Path, required=True, help="output folder")
     g.add_argument(
         "--jobs",
-        type=int,
+        type=_positive(int),
         default=os.cpu_count() or 1,
         help="submissions graded in parallel on this machine (default: one per core)",
     )
     g.add_argument(
         "--timeout",
-        type=float,
+        type=_positive(float),
         default=sandbox.Limits.case_seconds,
         help="wall-clock seconds allowed per test case (CPU time: twice that)",
     )
-    g.add_argument("--memory-gib", type=float, default=2.0, help="memory cap per submission")
+    g.add_argument(
+        "--memory-gib", type=_positive(float), default=2.0, help="memory cap per submission"
+    )
     g.add_argument(
         "--sandbox",
         choices=sandbox.MODES,
@@ -208,7 +271,18 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (CommandError, sandbox.SandboxUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a missing, unreadable or unwritable file or folder
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """The command line only parses arguments and hands them to library functions."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,7 +11,16 @@ from autograder import __main__ as cli
 from autograder import grade, sandbox
 
 
-def test_grade_flags_reach_grade_batch(monkeypatch):
+@pytest.fixture
+def subs(tmp_path, monkeypatch):
+    """A class of one in the working directory: subs/ann/optimizers_core.ipynb."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    (tmp_path / "subs" / "ann" / "optimizers_core.ipynb").write_text("{}")
+    return tmp_path / "subs"
+
+
+def test_grade_flags_reach_grade_batch(monkeypatch, subs):
     """Do PATH, --out, --jobs, --timeout, --memory-gib, --sandbox and --force arrive intact?"""
     seen = {}
     monkeypatch.setattr(grade, "resolve", lambda mode: f"resolved-{mode}")
@@ -41,7 +53,7 @@ def test_grade_flags_reach_grade_batch(monkeypatch):
     assert seen["limits"].case_seconds == 4.5 and seen["limits"].memory_bytes == 2**30
 
 
-def test_exit_code_says_whether_everything_was_graded(monkeypatch):
+def test_exit_code_says_whether_everything_was_graded(monkeypatch, subs):
     """Is the exit code 1 when a submission could not be graded, 2 without a sandbox?"""
     monkeypatch.setattr(grade, "resolve", lambda mode: "bwrap")
     monkeypatch.setattr(grade, "grade_batch", lambda *a, **k: False)
@@ -64,3 +76,82 @@ def test_bundled_examples_are_current():
     from .examples import main
 
     assert main(["--check"]) == 0, "run `make examples`"
+
+
+# --- Foreseeable problems: one line on stderr, a non-zero exit, never a traceback ---------------
+
+
+def _fake_bwrap(folder):
+    """A bwrap that reports its version but cannot create namespaces."""
+    exe = folder / "bwrap"
+    exe.write_text(
+        "#!/bin/sh\n[ \"$1\" = --version ] && echo 'bubblewrap 0.8.0' && exit 0\n"
+        "echo 'bwrap: No permissions to create new namespace' >&2\nexit 1\n"
+    )
+    exe.chmod(0o755)
+    return exe
+
+
+PROBLEMS = {
+    "grade: missing folder": ["grade", "{tmp}/nothing", "--out", "{tmp}/out"],
+    "grade: empty folder": ["grade", "{tmp}/empty", "--out", "{tmp}/out"],
+    "grade: output not writable": ["grade", "{tmp}/class", "--out", "{tmp}/file/out"],
+    "grade: unknown sandbox": ["grade", "{tmp}/class", "--out", "{tmp}/out", "--sandbox", "vm"],
+    "grade: jobs 0": ["grade", "{tmp}/class", "--out", "{tmp}/out", "--jobs", "0"],
+    "grade: timeout not a number": ["grade", "{tmp}/class", "--out", "{tmp}/o", "--timeout", "x"],
+    "grade: negative memory": ["grade", "{tmp}/class", "--out", "{tmp}/o", "--memory-gib", "-1"],
+    "grade: sandbox unavailable": ["grade", "{tmp}/class", "--out", "{tmp}/out", "--bwrap"],
+    "grade: dask without scheduler": [
+        "grade",
+        "{tmp}/class",
+        "--out",
+        "{tmp}/o",
+        "--executor",
+        "dask",
+    ],
+    "grade: unreadable notebook": [
+        "grade",
+        "{tmp}/broken.ipynb",
+        "--out",
+        "{tmp}/out",
+        "--sandbox",
+        "none",
+    ],
+    "demo: sandbox unavailable": ["demo", "--out", "{tmp}/out", "--bwrap"],
+    "demo: output not writable": ["demo", "--out", "{tmp}/file/out"],
+    "release: output not writable": ["release", "--out", "{tmp}/file/dist"],
+    "export-gradescope: zip is a folder": ["export-gradescope", "{tmp}/empty"],
+    "export-gradescope: not writable": ["export-gradescope", "{tmp}/file/a.zip"],
+    "gradescope-run: no submission": ["gradescope-run", "--root", "{tmp}/nothing"],
+    "nbgrader-feedback: missing out": ["nbgrader-feedback", "{tmp}/nothing", "{tmp}/empty"],
+    "nbgrader-feedback: missing course": ["nbgrader-feedback", "{tmp}/empty", "{tmp}/nothing"],
+    "no command": [],
+    "unknown command": ["frobnicate"],
+}
+
+
+@pytest.mark.parametrize("problem", sorted(PROBLEMS))
+def test_a_foreseeable_problem_is_one_line(problem, tmp_path):
+    """Each command answers a problem it can foresee with one line on stderr and exit code > 0."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "class" / "ann").mkdir(parents=True)
+    (tmp_path / "class" / "ann" / "optimizers_core.ipynb").write_text("{}")
+    (tmp_path / "file").write_text("a file, not a folder")
+    (tmp_path / "broken.ipynb").write_bytes(b"\x00\xff not json")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    args = [a.format(tmp=tmp_path) for a in PROBLEMS[problem]]
+    if "--bwrap" in args:
+        args.remove("--bwrap")
+        env["AUTOGRADER_BWRAP"] = str(_fake_bwrap(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(lines) == 1 and "error" in lines[0], done.stderr
