@@ -1,5 +1,5 @@
 # One-command set-up: every target installs the project into .venv first (once, again when
-# pyproject.toml changes).
+# pyproject.toml changes), with nothing but Python (tools/make_venv.py brings pip if needed).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE = 1
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) tools/make_venv.py $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
