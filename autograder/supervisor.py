@@ -4,7 +4,14 @@ The same loop supervises a cold runner (a new bwrap sandbox, `sandbox.run_job`) 
 forked by a warm zygote (`warm.run_job`): a `Target` says which process tree to measure and how
 to poll, kill and wait for it. The loop feeds the job on standard input, reads only JSON lines
 from the events pipe, keeps a bounded prefix of what the code prints, and enforces wall-clock and
-CPU time per cell and per case, total resident memory and the number of processes.
+CPU time per cell and per case, the submission's deadline, memory and the number of processes.
+
+The events are the student's process's words: they only ever move the current unit forward in
+the job's own order (`Progress`), so no event extends an allowance, and the deadline
+(`Limits.deadline`, shrunk by the caller across retries) bounds the whole submission whatever
+the events say. With a cgroup (`Target.group`, see `autograder.cgroup`) memory is what the kernel
+charged to the group (every page) and processes are the group's; without one, the summed RSS and
+the process tree.
 """
 
 import dataclasses
@@ -17,6 +24,7 @@ import time
 
 import psutil
 
+OUT_OF_TIME = "the submission used up its time"
 _CHILDREN_FILES = os.path.exists(f"/proc/self/task/{threading.get_native_id()}/children")
 
 
@@ -34,6 +42,8 @@ class JobRun:
     returncode: int | None
     seconds: float
     unit: tuple | None  # ("cell", i), ("case", id) or ("startup",): what ran when it stopped
+    limit: str | None = None  # the limit it was killed at: "memory", "processes", "time", "cpu"
+    out_of_time: bool = False  # killed at the submission's deadline (see `Limits.deadline`)
 
 
 def failed_start(reason, seconds=0.0):
@@ -49,6 +59,19 @@ class Target:
 
     overhead = 0
     root = None
+    group = None  # its cgroup.Group, if it has one
+
+    def processes(self):
+        """Every process of the tree now (psutil.Process): its group's, or `root`'s tree."""
+        if self.group is None:
+            return tree(self.root)
+        found = []
+        for pid in self.group.pids():
+            try:
+                found.append(psutil.Process(pid))
+            except psutil.Error:
+                pass
+        return found
 
     def poll(self):
         """The return code if the runner has exited, else None (without blocking)."""
@@ -65,9 +88,7 @@ class Target:
 
 def cpu_budget(job, limits):
     """CPU seconds the whole job may use (twice its wall-clock allowance: TensorFlow threads)."""
-    cells, cases = len(job.get("cells", [])), len(job.get("cases", []))
-    wall = limits.startup_seconds + cells * limits.cell_seconds + cases * limits.case_seconds
-    return 2 * wall
+    return 2 * min(limits.allowances(job), limits.submission_seconds)
 
 
 class _Capture:
@@ -144,10 +165,14 @@ def kill_tree(processes):
             pass
 
 
-def supervise(target, stdin, stdout_fd, stderr_fd, events_fd, job, limits, start):
+def supervise(
+    target, stdin, stdout_fd, stderr_fd, events_fd, job, limits, start, seconds_left=None
+):
     """Feed `job` (a dict) to the runner on `stdin` (a binary file) and watch it to the end.
 
-    The caller owns the descriptors; this returns once the runner is gone (killed if need be).
+    `seconds_left`: the submission's remaining time from `start` (default: the job's own
+    `limits.deadline`); the caller owns the descriptors; this returns once the runner is gone
+    (killed if need be).
     """
     out, err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
     events, pending, events_read = [], b"", 0
@@ -160,8 +185,9 @@ def supervise(target, stdin, stdout_fd, stderr_fd, events_fd, job, limits, start
         stdin.close()
     except (BrokenPipeError, OSError):
         pass
-    unit, unit_start, unit_cpu = ("startup",), time.monotonic(), 0.0
-    finished, killed = False, None
+    progress = Progress(job, limits, time.monotonic())
+    deadline = start + (limits.deadline(job) if seconds_left is None else seconds_left)
+    finished, killed, limit = False, None, None
     while selector.get_map():
         for key, _ in selector.select(timeout=0.05):
             data = os.read(key.fd, 1 << 16)
@@ -181,27 +207,26 @@ def supervise(target, stdin, stdout_fd, stderr_fd, events_fd, job, limits, start
                 if event is None:
                     continue
                 events.append(event)
-                kind = event.get("event")
-                if kind == "done":
+                if event["event"] == "done":
                     finished = True
-                new_unit = {
-                    "cell-start": ("cell", event.get("index")),
-                    "case-start": ("case", event.get("id")),
-                }.get(kind, ("between",))
-                unit, unit_start = new_unit, time.monotonic()
-                unit_cpu = usage(tree(target.root))[1]
-        processes = tree(target.root)
+                if progress.moves_on(event):
+                    progress.start_next(time.monotonic(), usage(target.processes())[1])
+        processes = target.processes()
         rss, cpu = usage(processes)
-        elapsed = time.monotonic() - unit_start
-        wall, cpu_limit = _unit_limits(unit, limits)
-        if rss > limits.memory_bytes:
-            killed = f"used more than {limits.memory_bytes / 2**30:g} GiB of memory"
-        elif len(processes) > limits.max_processes + target.overhead:
-            killed = f"started more than {limits.max_processes} processes"
-        elif elapsed > wall + limits.grace_seconds:
-            killed = f"ran longer than {wall:g} s (wall clock)"
-        elif cpu - unit_cpu > cpu_limit + limits.grace_seconds:
-            killed = f"used more than {cpu_limit:g} s of CPU time"
+        now = time.monotonic()
+        wall, cpu_limit = progress.allowance()
+        if _over_memory(target.group, rss, limits):
+            gib = limits.memory_bytes / 2**30
+            limit, killed = "memory", f"used more than {gib:g} GiB of memory"
+        elif len(processes) > limits.max_processes + target.overhead or _refused(target.group):
+            limit, killed = "processes", f"started more than {limits.max_processes} processes"
+        elif now > deadline:
+            total = deadline - start
+            limit, killed = "time", f"{OUT_OF_TIME} ({total:.0f} s for the whole submission)"
+        elif now - progress.started > wall + limits.grace_seconds:
+            limit, killed = "time", f"ran longer than {wall:g} s (wall clock)"
+        elif cpu - progress.cpu_at_start > cpu_limit + limits.grace_seconds:
+            limit, killed = "cpu", f"used more than {cpu_limit:g} s of CPU time"
         if killed or (finished and target.poll() is not None):
             break
     if killed or not finished:
@@ -216,11 +241,13 @@ def supervise(target, stdin, stdout_fd, stderr_fd, events_fd, job, limits, start
         err.text(),
         out.total,
         err.total,
-        finished,
+        finished and not killed,
         killed,
         returncode,
         time.monotonic() - start,
-        None if finished else unit,
+        None if finished and not killed else progress.unit,
+        limit,
+        limit == "time" and OUT_OF_TIME in killed,
     )
 
 
@@ -235,11 +262,64 @@ def _drain(fd, capture):
         pass
 
 
-def _unit_limits(unit, limits):
-    seconds = {"cell": limits.cell_seconds, "case": limits.case_seconds}.get(
-        unit[0], limits.startup_seconds
-    )
-    return seconds, 2 * seconds
+class Progress:
+    """Which unit of the job runs now: start-up, each cell, the check of the classes, each case,
+    then the end. The events come from the student's process, so they are untrusted: the unit
+    moves on only at the event that starts the next one in the job's own order, and never back,
+    so each unit's allowance is given once, and a repeated or forged event changes nothing.
+    """
+
+    def __init__(self, job, limits, now):
+        cells = [("cell", c.get("index")) for c in job.get("cells", [])]
+        cases = [("case", c.get("id")) for c in job.get("cases", [])]
+        self.units = [("startup",), *cells, ("classes",), *cases, ("end",)]
+        self.seconds = {
+            "startup": limits.startup_seconds + (0 if cells else limits.classes_seconds),
+            "cell": limits.cell_seconds,
+            "classes": limits.classes_seconds,
+            "case": limits.case_seconds,
+            "end": limits.grace_seconds,
+        }
+        if not cells:  # no event starts the check of the classes: start-up's allowance covers it
+            self.units.remove(("classes",))
+        self.position, self.started, self.cpu_at_start = 0, now, 0.0
+
+    @property
+    def unit(self):
+        return self.units[self.position]
+
+    def moves_on(self, event):
+        """Is `event` the one that starts the next unit?"""
+        if self.position + 1 >= len(self.units):
+            return False
+        kind, following = event["event"], self.units[self.position + 1]
+        if following[0] == "cell":
+            return kind == "cell-start" and event.get("index") == following[1]
+        if following[0] == "case":
+            return kind == "case-start" and event.get("id") == following[1]
+        ended = {"cell": ("cell", "index"), "case": ("case", "id"), "classes": ("classes", None)}
+        end_kind, key = ended.get(self.unit[0], (None, None))  # the end of the current unit
+        return kind == end_kind and (key is None or event.get(key) == self.unit[1])
+
+    def start_next(self, now, cpu):
+        self.position += 1
+        self.started, self.cpu_at_start = now, cpu
+
+    def allowance(self):
+        """(wall-clock seconds, CPU seconds) of the current unit."""
+        seconds = self.seconds[self.unit[0]]
+        return seconds, 2 * seconds
+
+
+def _over_memory(group, rss, limits):
+    """Over the cap: the kernel OOM-killed in the group, or (without a group) the RSS is over."""
+    if group is not None:
+        return group.oom_kills() > 0 or group.memory_bytes() > limits.memory_bytes
+    return rss > limits.memory_bytes
+
+
+def _refused(group):
+    return group is not None and group.refused_forks() > 0
 
 
 def parse_event(line):

@@ -7,7 +7,9 @@ child with its own user, mount, PID, IPC, UTS and network namespaces, its own em
 this process's pipes: so nothing one submission leaves (files, processes, shared memory,
 environment, module state) reaches the next, and the job costs no TensorFlow import. The child
 is supervised exactly like a cold runner (`supervisor.supervise`), its limits applying to its
-own process tree.
+own process tree; where the host has cgroups, this process moves the child into a memory and
+pids group of its own (`autograder.cgroup`) before sending it the job, so the kernel counts
+every page it and its descendants touch (not the zygote's pages they share).
 
 `run_job(job, limits)` uses the calling thread's zygote, starting it (again) when needed; if the
 zygote cannot start twice in a row, the job's run says so, like a cold runner that could not.
@@ -24,7 +26,7 @@ import time
 
 import psutil
 
-from autograder import sandbox, supervisor
+from autograder import cgroup, sandbox, supervisor
 
 ANSWER_SECONDS = 10.0  # for the zygote to answer a request or report an exit
 LOG_BYTES = 4000  # of the zygote's own output, kept for error messages
@@ -39,8 +41,8 @@ class _Child(supervisor.Target):
 
     overhead = 1  # the runner itself is PID 1 of its namespace
 
-    def __init__(self, zygote, root):
-        self.zygote, self.root, self.returncode = zygote, root, None
+    def __init__(self, zygote, root, group):
+        self.zygote, self.root, self.group, self.returncode = zygote, root, group, None
 
     def poll(self):
         if self.returncode is None:
@@ -49,6 +51,8 @@ class _Child(supervisor.Target):
 
     def kill(self):
         supervisor.kill_tree(supervisor.tree(self.root))  # PID 1 first: its namespace dies
+        if self.group is not None:
+            self.group.kill()
 
     def wait(self):
         if self.returncode is None:
@@ -90,8 +94,9 @@ class Zygote:
             raise self._broken(f"it has {ready.get('threads')} threads after its imports")
         self.host = self._find(psutil.Process(self.proc.pid), ready.get("pid"))
 
-    def run(self, job, limits):
-        """Run `job` in a fresh child; the supervised JobRun."""
+    def run(self, job, limits, seconds_left=None):
+        """Run `job` in a fresh child, in a cgroup of its own where the host has them; the
+        supervised JobRun. `seconds_left`: what remains of the submission's time."""
         if not self.alive():
             self.start(limits)
         start = time.monotonic()
@@ -101,6 +106,7 @@ class Zygote:
             "cpu_seconds": supervisor.cpu_budget(job, limits),
             "address_bytes": limits.memory_bytes + 3 * sandbox.GIB,
             "tmp_bytes": limits.tmp_bytes,
+            "file_bytes": limits.tmp_bytes,
             "keep": [str(p) for p in sandbox.binds_under_tmp()],
         }
         theirs = [stdin_r] + [w for _, w in pipes]
@@ -112,6 +118,7 @@ class Zygote:
             for fd in theirs:
                 os.close(fd)
         stdout_r, stderr_r, events_r = (r for r, _ in pipes)
+        group = None
         with open(stdin_w, "wb") as stdin:
             try:
                 started = self._receive(ANSWER_SECONDS)
@@ -119,14 +126,33 @@ class Zygote:
                     raise self._broken(f"it could not fork a child ({started})")
                 self.pending_pid = started.get("pid")
                 root = self._find(self.host, self.pending_pid)
+                group = self._enclose(root, limits)
+                child = _Child(self, root, group)
                 return supervisor.supervise(
-                    _Child(self, root), stdin, stdout_r, stderr_r, events_r, job, limits, start
+                    child, stdin, stdout_r, stderr_r, events_r, job, limits, start, seconds_left
                 )
             finally:
                 for fd in (stdout_r, stderr_r, events_r):
                     os.close(fd)
                 if self.pending_pid is not None:  # the child never reported its exit
                     self.stop()
+                if group is not None:
+                    group.remove()
+
+    def _enclose(self, root, limits):
+        """Move the new child into a cgroup of its own (None without cgroups here). The child
+        runs no student code before this: it waits for the job on its standard input."""
+        try:
+            group = cgroup.create(limits.memory_bytes, limits.max_tasks)
+        except OSError as error:
+            raise self._broken(f"no cgroup for its child ({error})") from None
+        if group is not None:
+            try:
+                group.add(root.pid)
+            except OSError as error:
+                group.remove()
+                raise self._broken(f"its child could not join its cgroup ({error})") from None
+        return group
 
     def exit_code(self, timeout):
         """The pending child's exit code once the zygote reports it; None until then."""
@@ -202,15 +228,16 @@ def _sandbox_pid(process):
 _local = threading.local()
 
 
-def run_job(job, limits=None):
-    """Run `job` in a fresh child of this thread's zygote (bwrap only); a JobRun."""
+def run_job(job, limits=None, seconds_left=None):
+    """Run `job` in a fresh child of this thread's zygote (bwrap only); a JobRun.
+    `seconds_left`: what remains of the submission's time (default: the job's own deadline)."""
     limits = limits or sandbox.Limits()
     zygote = getattr(_local, "zygote", None)
     if zygote is None:
         zygote = _local.zygote = Zygote()
     for _ in range(2):  # a zygote found dead is started again, once
         try:
-            return zygote.run(job, limits)
+            return zygote.run(job, limits, seconds_left)
         except ZygoteError as error:
             problem = str(error)
     return supervisor.failed_start(problem)

@@ -11,10 +11,14 @@ checks that before every fork, and never runs student code itself. Its objects a
 Protocol on the control socket N (SOCK_SEQPACKET, one JSON object per message):
 
     zygote -> grader: {"event": "ready", "pid": p, "threads": n}
-    grader -> zygote: {"cpu_seconds": s, "address_bytes": b, "tmp_bytes": t}
+    grader -> zygote: {"cpu_seconds": s, "address_bytes": b, "tmp_bytes": t, "file_bytes": f,
+                       "keep": [read-only binds under /tmp]}
                       with four descriptors: the job's stdin, stdout, stderr and events pipes
     zygote -> grader: {"event": "started", "pid": p} then {"event": "exited", "pid": p,
                       "returncode": r}, or {"event": "failed", "error": text}
+
+Between "started" and the job on its standard input, the grader moves the child into a cgroup of
+its own (see `autograder.warm`): the child runs no student code before it has the job.
 
 Per job: fork an intermediate process, which enters new namespaces (`isolate`) and forks the
 child, PID 1 of its own PID namespace, then exits; the child comes back to the zygote (a child
@@ -123,6 +127,8 @@ def _child(control, request, fds):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         resource.setrlimit(resource.RLIMIT_AS, (address, address))
+        files = int(request["file_bytes"])  # its writable places: its /tmp and /dev/shm
+        resource.setrlimit(resource.RLIMIT_FSIZE, (files, files))
         isolate.prctl(isolate.PR_SET_DUMPABLE, 1)  # its own /proc entries, as in a cold runner
         isolate.drop_privileges()
         import numpy
