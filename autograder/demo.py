@@ -11,5 +11,5 @@ def run_demo(out_dir, sandbox_mode="auto"):
     ok = grade.grade_batch(EXAMPLES, out_dir, mode, jobs=2, force=True)
     print()
     grade.print_table(out_dir)
-    print(f"\nFeedback pages: {out_dir}/<student>/feedback.html")
+    print(f"\nFeedback pages: {out_dir}/{grade.STUDENTS}/<student>/{grade.FEEDBACK}")
     return 0 if ok else 1

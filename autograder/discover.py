@@ -2,14 +2,24 @@
 
 - `PATH` is a notebook: one student, named after the file;
 - `PATH/<student>/<notebook>.ipynb`, or nbgrader's `submitted/<student>/<assignment>/<notebook>`:
-  one student per subfolder, the notebook found anywhere below it;
+  one student per subfolder, the notebook found below it (at most `MAX_DEPTH` folders down);
 - `PATH/<name>.ipynb` files directly in the folder: one student per notebook.
+
+A student's id is the file or folder name, printable (`student_id`). Whatever one entry is (a
+link, a name that is not UTF-8, a folder too big to search), it becomes that student's `Found`
+with a problem, never an exception; two entries with one id (`X/` and `X.ipynb`) are reported
+as that student's problem, not merged.
 """
 
 import dataclasses
+import os
 from pathlib import Path
 
 from autograder import paths
+from autograder.submission import printable
+
+MAX_DEPTH = 4  # folders searched below a student's folder (nbgrader's tree needs 1)
+MAX_ENTRIES = 10_000  # files and folders looked at in one student's folder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,18 +29,38 @@ class Found:
     problem: str | None = None
 
 
+def student_id(name: str) -> str:
+    """The student id of a file or folder name: the name itself, with bytes that are not UTF-8
+    and characters that are not printable as backslash escapes (`\\xff`, `\\n`)."""
+    return printable(name)
+
+
 def _candidates(folder):
-    return sorted(
-        p
-        for p in folder.rglob("*.ipynb")
-        if ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")
-    )
+    """(the notebooks below `folder`, sorted, or None; None or why the search stopped)."""
+    found, pending, seen = [], [(Path(folder), 0)], 0
+    while pending:
+        current, depth = pending.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                seen += 1
+                if seen > MAX_ENTRIES:
+                    return None, f"the submission has more than {MAX_ENTRIES:,} files and folders"
+                if entry.name.startswith("."):  # .ipynb_checkpoints, hidden files
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if depth < MAX_DEPTH:
+                        pending.append((Path(entry.path), depth + 1))
+                elif entry.name.endswith(".ipynb"):
+                    found.append(Path(entry.path))
+    return sorted(found), None
 
 
 def pick_notebook(folder, name=paths.NOTEBOOK_NAME):
     """The notebook to grade in a student's folder: the one named like the assignment, else the
     only one; returns (path or None, problem or None)."""
-    notebooks = _candidates(folder)
+    notebooks, problem = _candidates(folder)
+    if problem:
+        return None, problem
     named = [p for p in notebooks if p.name == name]
     if named:
         return named[0], None
@@ -38,28 +68,63 @@ def pick_notebook(folder, name=paths.NOTEBOOK_NAME):
         return notebooks[0], None
     if not notebooks:
         return None, f"no notebook (.ipynb) was submitted; expected {name}"
-    listed = ", ".join(p.name for p in notebooks[:5])
+    listed = ", ".join(printable(p.name) for p in notebooks[:5])
     return None, f"several notebooks and none named {name}: {listed}"
 
 
 def find_submissions(path):
-    """The submissions under `path`, sorted by student."""
+    """The submissions under `path`, sorted by student; one per student id."""
     path = Path(path)
     if path.is_file():
-        return [Found(path.stem, path)]
+        return [Found(student_id(path.stem), path)]
     if not path.is_dir():
         raise FileNotFoundError(f"no such file or folder: {path}")
-    found = []
+    by_student = {}
     for entry in sorted(path.iterdir()):
         if entry.name.startswith("."):
             continue
+        found = _found(entry)
+        if found is not None:
+            by_student.setdefault(found.student, []).append((entry, found))
+    return [
+        entries[0][1] if len(entries) == 1 else _duplicates(student, entries)
+        for student, entries in sorted(by_student.items())
+    ]
+
+
+def _found(entry):
+    """The submission an entry of the submissions folder is (None if it is none)."""
+    is_notebook = entry.suffix == ".ipynb"
+    student = student_id(entry.stem if is_notebook and not _is_folder(entry) else entry.name)
+    try:
         if entry.is_symlink():
-            found.append(Found(entry.stem, None, f"{entry.name} is a link, not a submission"))
-        elif entry.is_dir():
+            return Found(student, None, f"{printable(entry.name)} is a link, not a submission")
+        if entry.is_dir():
             notebook, problem = pick_notebook(entry)
             if notebook is not None and not notebook.resolve().is_relative_to(entry.resolve()):
-                notebook, problem = None, f"{notebook.name} links outside the submission"
-            found.append(Found(entry.name, notebook, problem))
-        elif entry.suffix == ".ipynb":
-            found.append(Found(entry.stem, entry))
-    return found
+                notebook, problem = None, f"{printable(notebook.name)} links outside the submission"
+            return Found(student, notebook, problem)
+        return Found(student, entry) if is_notebook else None
+    except Exception as error:  # noqa: BLE001 - one unreadable entry must not stop the batch
+        return Found(student, None, f"{printable(entry.name)} could not be read: {_why(error)}")
+
+
+def _is_folder(entry):
+    try:
+        return entry.is_dir() and not entry.is_symlink()
+    except OSError:
+        return False
+
+
+def _why(error):
+    text = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return printable(f"{type(error).__name__}: {text}")
+
+
+def _duplicates(student, entries):
+    names = ", ".join(printable(e.name) + ("/" if e.is_dir() else "") for e, _ in entries)
+    return Found(
+        student,
+        None,
+        f"{len(entries)} submissions are named {student} ({names}); keep one and grade again",
+    )

@@ -2,15 +2,24 @@
 
 Per student: read its notebook here (`prepare`: JSON only), then, on a worker (local processes or
 a Dask cluster, see `executors`), run it in a fresh sandboxed process and score its data with the
-hidden tests (`grade_task`); back here, write `OUT/<student>/results.json` and `feedback.html`
-atomically (a temporary folder renamed into place) and refresh `OUT/grades.csv`. A student
-already graded is skipped unless `force`. The batch goes on whatever a submission does.
+hidden tests (`grade_task`); back here, write `OUT/students/<folder>/results.json` and
+`feedback.html` atomically (a folder staged in `OUT/.staging/`, renamed into place) and refresh
+`OUT/grades.csv`. A student already graded is skipped unless `force`.
+
+Each student's folder name is readable, bounded and unique per student id (`student_folder`);
+the class-level files (`grades.csv`, the class report) stay at the top of OUT, out of reach of any
+student's name. The batch goes on whatever one submission or its grading does: every failure
+becomes that student's "not graded" row, with its reason, and makes the batch return False.
 """
 
+import contextlib
 import dataclasses
+import hashlib
+import html
 import importlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -19,7 +28,7 @@ import time
 from pathlib import Path
 
 from autograder import cases as catalogue
-from autograder import discover, executors, references, report, sandbox
+from autograder import class_report, discover, executors, references, report, sandbox
 from autograder.progress import Progress
 from autograder.run_submission import (
     SubmissionRun,
@@ -28,8 +37,13 @@ from autograder.run_submission import (
     run_cells,
     run_submission,
 )
+from autograder.submission import printable, without_surrogates
 
 RESULTS, FEEDBACK, GRADES = "results.json", "feedback.html", "grades.csv"
+STUDENTS, STAGING = "students", ".staging"  # OUT/students/<folder>/, OUT/.staging/<temporary>
+_PLAIN_FOLDER = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")  # ids used as their own folder name
+PREFIX_CHARS, HASH_CHARS = 40, 12
+TABLE_ID_CHARS = 40  # longer student ids are cut in `print_table`
 
 
 @dataclasses.dataclass
@@ -39,6 +53,9 @@ class Grade:
     notes: list
     error: str | None
     seconds: float
+    printed: str = ""  # what the code printed (bounded by the sandbox)
+    stops: list = dataclasses.field(default_factory=list)  # run_submission.add_stop records
+    failed_cells: list = dataclasses.field(default_factory=list)  # (cell index, why)
 
     @property
     def score(self):
@@ -73,7 +90,7 @@ def prepare(found):
     if found.notebook is None:
         return Task(found.student, problem=found.problem)
     if found.notebook.is_symlink() or not found.notebook.is_file():
-        problem = f"{found.notebook.name} is not a regular file (a link or a folder)"
+        problem = f"{printable(found.notebook.name)} is not a regular file (a link or a folder)"
         return Task(found.student, problem=problem)
     cells, problem = read_cells(found.notebook)
     return Task(found.student, tuple(cells or ()), problem)
@@ -89,16 +106,20 @@ def _grade(student, run):
     from autograder import evaluate  # pytest (see `grade_task`)
 
     tests = evaluate.evaluate(run, references.load())
-    notes = list(run.notes)
-    if run.stdout.strip():
-        notes.append("your code printed (first part):\n" + run.stdout[:2000])
-    return Grade(student, tests, notes, run.error, run.seconds)
+    failed = [
+        (i, c["error"] or "failed") for i, c in sorted(run.cells.items()) if c["status"] != "ok"
+    ]
+    return Grade(
+        student, tests, list(run.notes), run.error, run.seconds, run.stdout, run.stops, failed
+    )
 
 
-def grade_task(task, mode, limits=None, warm_start=True):
-    """Run and score one Task; returns (results document, {file name: text}) for OUT/<student>/.
+def grade_task(task, mode, limits=None, warm_start=True, feedback=True):
+    """Run and score one Task; returns (results document, {file name: text}) for its folder.
 
     This is the unit of work of every executor: it reads no submission and writes nothing.
+    Every text in them is writable (no lone surrogate from the sandbox survives).
+    `feedback=False` builds results.json only (Gradescope shows that, not a page with plots).
     The scoring modules (pytest, Matplotlib: about half a second here) load in a thread while
     the first sandbox of the process starts, instead of after it.
     """
@@ -108,11 +129,44 @@ def grade_task(task, mode, limits=None, warm_start=True):
     else:
         run = run_cells(list(task.cells), launcher(mode, warm_start), limits)
     grade = _grade(task.student, run)
-    document = report.results_json(grade)
+    document = writable(report.results_json(grade))
     document["extra_data"].update(sandbox.record(mode))
-    plots = report.public_plots(run, references.load()) if not run.error else []
-    files = {RESULTS: report.dump_json(document), FEEDBACK: report.feedback_html(grade, plots)}
+    if grade.error:
+        document["extra_data"]["not_graded"] = without_surrogates(grade.error)
+    files = {RESULTS: report.dump_json(document)}
+    if feedback:
+        plots = report.public_plots(run, references.load()) if not run.error else []
+        files[FEEDBACK] = without_surrogates(report.feedback_html(grade, plots))
     return document, files
+
+
+def writable(value):
+    """`value` (JSON-like data) with every string free of lone surrogates."""
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, dict):
+        return {writable(k): writable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [writable(v) for v in value]
+    return value
+
+
+def not_graded(student, reason, mode=None):
+    """(results document, files) of a student the grader could not grade, saying why."""
+    reason = printable(reason)
+    grade = Grade(student, [], [], reason, 0.0)
+    try:
+        document = writable(report.results_json(grade))
+        page = without_surrogates(report.feedback_html(grade))
+    except Exception:  # noqa: BLE001 - the report itself may be what failed
+        document = {"score": 0.0, "output": f"Not graded: {reason}", "tests": []}
+        document["extra_data"] = {"student": student, "max_score": grade.max_score}
+        page = f"<!doctype html><title>Not graded</title><p>Not graded: {html.escape(reason)}</p>"
+    document["extra_data"]["not_graded"] = reason
+    if mode:
+        with contextlib.suppress(Exception):
+            document["extra_data"].update(sandbox.record(mode))
+    return document, {RESULTS: report.dump_json(document), FEEDBACK: page}
 
 
 class _BackgroundImport:
@@ -142,41 +196,95 @@ def grade_one(found, out_dir, mode, limits):
     return document
 
 
+def student_folder(student):
+    """The folder name of a student id: the id itself when it is short and plain (lowercase
+    letters, digits, `._@-`), else its first characters made plain, `+` and a hash of the id.
+
+    Unique per id (no plain id has a `+`), at most 64 characters, never hidden, and never a
+    name of the grader's own files, since every student folder is under OUT/students/.
+    """
+    if _PLAIN_FOLDER.fullmatch(student):
+        return student
+    prefix = re.sub(r"[^A-Za-z0-9._@-]", "_", student).lstrip(".-")[:PREFIX_CHARS] or "_"
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{prefix}+{digest[:HASH_CHARS]}"
+
+
+def student_dir(out_dir, student) -> Path:
+    """Where a student's results.json and feedback.html are: OUT/students/<folder>/."""
+    return Path(out_dir) / STUDENTS / student_folder(student)
+
+
 def write_student(out_dir, student, files):
-    """Write a student's files into OUT/<student>/ all at once (rename of a complete folder)."""
-    out_dir = Path(out_dir)
-    target = out_dir / safe_name(student)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=out_dir))
-    for name, text in files.items():
-        (staging / name).write_text(text)
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=out_dir))
-        os.replace(target, old / target.name)
-        os.replace(staging, target)
-        shutil.rmtree(old)
-    else:
-        os.replace(staging, target)
+    """Write a student's files into their folder all at once (rename of a complete folder).
 
-
-def safe_name(student):
-    """A folder name for a student id: no separators, no leading dots."""
-    cleaned = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in student).lstrip(".")
-    return cleaned or "_"
+    The folder is staged under OUT/.staging/ (short names, whatever the student id), which
+    holds nothing afterwards, whatever happens.
+    """
+    target = student_dir(out_dir, student)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging_root = Path(out_dir) / STAGING
+    staging_root.mkdir(exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="s", dir=staging_root))
+    try:
+        new = staging / "new"
+        new.mkdir()
+        for name, text in files.items():
+            (new / name).write_text(text, encoding="utf-8", errors="backslashreplace")
+        if target.exists() or target.is_symlink():
+            os.replace(target, staging / "old")  # a folder cannot replace a folder in one step
+        os.replace(new, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_grades(out_dir, docs=None):
     """Rebuild OUT/grades.csv (atomically) from `docs` (student -> results document), by default
-    every OUT/<student>/results.json; returns the documents."""
+    from every OUT/students/*/results.json; returns the documents.
+
+    A results.json that cannot be read, is not a results document or is in another student's
+    folder is left out.
+    """
     out_dir = Path(out_dir)
     if docs is None:
         docs = {}
-        for results in sorted(out_dir.glob(f"*/{RESULTS}")):
-            doc = json.loads(results.read_text())
-            docs[doc["extra_data"]["student"]] = doc
+        for results in sorted((out_dir / STUDENTS).glob(f"*/{RESULTS}")):
+            doc = _read_results(results)
+            if doc is not None:
+                docs[doc["extra_data"]["student"]] = doc
     staging = out_dir / f".{GRADES}.tmp"
-    staging.write_text(report.grades_csv(docs))
+    staging.write_text(report.grades_csv(docs), encoding="utf-8", errors="backslashreplace")
     os.replace(staging, out_dir / GRADES)
     return docs
+
+
+def _read_results(path):
+    """The results document in `path`, or None if it is not a valid one of its folder."""
+    try:
+        doc = writable(json.loads(path.read_bytes()))
+    except (OSError, ValueError, RecursionError):
+        return None
+    extra = doc.get("extra_data") if isinstance(doc, dict) else None
+    if not (
+        isinstance(extra, dict)
+        and isinstance(extra.get("student"), str)
+        and path.parent.name == student_folder(extra["student"])
+        and _is_number(doc.get("score"))
+        and _is_number(extra.get("max_score"))
+        and isinstance(doc.get("tests"), list)
+        and all(isinstance(test, dict) for test in doc["tests"])
+    ):
+        return None
+    return doc
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _why(error):
+    """An exception in one line, safe to print and write."""
+    return printable(f"{type(error).__name__}: {error}")
 
 
 def grade_batch(
@@ -191,7 +299,8 @@ def grade_batch(
     scheduler=None,
     warm_start=True,
 ):
-    """Grade every submission under `path` into `out_dir`; True if all of them were graded.
+    """Grade every submission under `path` into `out_dir`; True if all of them were graded
+    (a submission that is no notebook, or whose grading failed, is not).
 
     `executor`: "local" (`jobs` worker processes, default one per core) or "dask" (the Dask
     cluster whose scheduler is at `scheduler`). `log`: a function taking one line per event
@@ -201,42 +310,81 @@ def grade_batch(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     found = discover.find_submissions(path)
-    todo = [f for f in found if force or not (out_dir / safe_name(f.student) / RESULTS).exists()]
+    todo = [f for f in found if force or not (student_dir(out_dir, f.student) / RESULTS).exists()]
     progress = Progress(len(todo), log)
     if len(todo) < len(found):
         progress.note(f"skipping {len(found) - len(todo)} already graded (use --force to regrade)")
     docs = write_grades(out_dir)
     failures = []
+
+    def finish(student, outcome, error):
+        document, error = _write_outcome(out_dir, student, outcome, error, mode)
+        docs[student] = document
+        reason = error or document["extra_data"].get("not_graded")  # e.g. not a notebook
+        if reason:
+            failures.append(student)
+        try:
+            write_grades(out_dir, docs)
+        except Exception as failure:  # noqa: BLE001 - written again after the next student
+            progress.note(f"{out_dir / GRADES} not written: {_why(failure)}")
+        progress.update(student, None if reason else document, reason)
+
     start = time.monotonic()
+    tasks = []
+    for f in todo:
+        try:
+            tasks.append(prepare(f))
+        except Exception as error:  # noqa: BLE001 - one submission must not stop the batch
+            finish(f.student, None, f"its notebook could not be read: {_why(error)}")
     with executors.open_executor(executor, jobs=jobs, scheduler=scheduler) as pool:
-        tasks = (prepare(f) for f in todo)
         for task, outcome, error in pool.run_unordered(grade_task, tasks, mode, limits, warm_start):
-            if error:
-                failures.append(task.student)
-            else:
-                document, files = outcome
-                write_student(out_dir, task.student, files)
-                docs[task.student] = document
-                write_grades(out_dir, docs)
-            progress.update(task.student, None if error else outcome[0], error)
+            finish(task.student, outcome, error and printable(error))
     progress.close()
+    with contextlib.suppress(OSError):
+        (out_dir / STAGING).rmdir()  # empty unless another batch is writing into `out_dir`
     progress.note(
         f"graded {len(todo) - len(failures)} of {len(todo)} in {time.monotonic() - start:.1f} s; "
         f"grades in {out_dir / GRADES}"
     )
-    return not failures
+    progress.note(f"class report in {class_report.write(out_dir, docs)}")
+    for line in class_report.common_mistakes(docs):
+        progress.note(line)
+    from autograder import nbgrader_gradebook  # if `path` is an nbgrader course's submitted/
+
+    return nbgrader_gradebook.record_grades(path, docs, progress.note) and not failures
+
+
+def _write_outcome(out_dir, student, outcome, error, mode):
+    """Write what grading one student gave, or a "not graded" row saying why it failed.
+
+    Returns (results document, None) or (the not-graded document, why).
+    """
+    if error is None:
+        try:
+            document, files = outcome
+            write_student(out_dir, student, files)
+            return document, None
+        except Exception as failure:  # noqa: BLE001 - e.g. a document that cannot be written
+            error = f"its results could not be written: {_why(failure)}"
+    document, files = not_graded(student, error, mode)
+    with contextlib.suppress(Exception):  # its row in grades.csv still says why
+        write_student(out_dir, student, files)
+    return document, error
 
 
 def print_table(out_dir, stream=sys.stdout):
     """A plain-text table of OUT/grades.csv: student, score and the tests failed."""
     docs = write_grades(out_dir)
-    width = max([len(s) for s in docs] + [7])
+    width = min(max([len(s) for s in docs] + [7]), TABLE_ID_CHARS)
     print(f"{'student':<{width}}  {'score':>9}  failed tests", file=stream)
     for student, doc in sorted(docs.items()):
-        failed = [t["name"] for t in doc["tests"] if t["status"] != "passed"]
+        shown_id = student if len(student) <= width else student[: width - 3] + "..."
+        failed = [str(t.get("name")) for t in doc["tests"] if t.get("status") != "passed"]
         shown = ", ".join(failed[:3]) + (f" (+{len(failed) - 3} more)" if len(failed) > 3 else "")
+        reason = doc["extra_data"].get("not_graded")
+        shown = f"not graded: {reason}" if reason else shown
         score = f"{doc['score']:g}/{doc['extra_data']['max_score']:g}"
-        print(f"{student:<{width}}  {score:>9}  {shown or '-'}", file=stream)
+        print(f"{shown_id:<{width}}  {score:>9}  {shown or '-'}", file=stream)
 
 
 def resolve(mode):

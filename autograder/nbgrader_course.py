@@ -31,7 +31,7 @@ class FillReleaseLinks(NbGraderPreprocessor):
 
 
 def place_feedback(out_dir, course_dir, assignment=ASSIGNMENT):
-    """Copy each student's OUT/<student>/feedback.html into nbgrader's feedback folder.
+    """Copy each student's feedback.html (see `grade.student_dir`) into nbgrader's feedback folder.
 
     Covers every student with a `submitted/<student>/<assignment>/` folder. Returns (written
     paths, [(student, why not)]): a student is skipped when not graded, graded before the
@@ -40,13 +40,13 @@ def place_feedback(out_dir, course_dir, assignment=ASSIGNMENT):
     out_dir, course_dir = Path(out_dir), Path(course_dir)
     written, skipped = [], []
     for submission in sorted((course_dir / "submitted").glob(f"*/{assignment}")):
-        student = submission.parent.name
-        feedback = out_dir / grade.safe_name(student) / grade.FEEDBACK
+        student = discover.student_id(submission.parent.name)  # as `grade` names it
+        feedback = grade.student_dir(out_dir, student) / grade.FEEDBACK
         notebook, problem = _check(submission, feedback)
         if problem:
             skipped.append((student, problem))
             continue
-        target = course_dir / "feedback" / student / assignment
+        target = course_dir / "feedback" / submission.parent.name / assignment
         target.mkdir(parents=True, exist_ok=True)
         for name in SUBMISSION_FILES:
             shutil.copyfile(submission / name, target / name)

@@ -1,10 +1,13 @@
 """What the grader writes for each student and for the class.
 
 - `results.json` in Gradescope's schema (score, tests[] with name, score, max_score, status,
-  output, visibility);
+  output, visibility); its outputs are HTML (`output_format`), so that Gradescope shows the
+  summary, each failure with its hint apart, why code was stopped and what it printed;
+  `extra_data` keeps, for the class report, each test's hint key and the stops (see
+  `run_submission.add_stop`);
 - `feedback.html`: one self-contained page; every text that comes from the submission is
   escaped, and only public cases get plots with their expected paths;
-- `grades.csv`: one row per student.
+- `grades.csv`: one row per student, with why when not graded; no cell a spreadsheet runs.
 """
 
 import base64
@@ -12,8 +15,14 @@ import csv
 import html
 import io
 import json
+import unicodedata
 
 from autograder import cases as catalogue
+from course_utils.hints import HINTS
+
+PRINTED_CHARS = 2000  # of what the code printed, shown to the student
+MESSAGE_CHARS = 3000  # of one test's message
+MAX_STOPS = 50  # stop records kept in results.json
 
 
 def results_json(grade):
@@ -21,7 +30,8 @@ def results_json(grade):
     return {
         "score": grade.score,
         "execution_time": round(grade.seconds, 1),
-        "output": grade.summary(),
+        "output": summary_html(grade),
+        "output_format": "html",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [
@@ -30,8 +40,10 @@ def results_json(grade):
                 "score": t.score,
                 "max_score": t.max_score,
                 "status": "passed" if t.passed else "failed",
-                "output": t.output,
+                "output": failure_html(t),
+                "output_format": "html",
                 "visibility": "visible",
+                "extra_data": {"hint": t.hint},
             }
             for t in grade.tests
         ],
@@ -39,8 +51,46 @@ def results_json(grade):
             "student": grade.student,
             "max_score": grade.max_score,
             "notes": grade.notes,
+            "not_graded": grade.error,  # why the whole submission could not be graded
+            "stopped": grade.stops[:MAX_STOPS],
         },
     }
+
+
+def _bounded(text, limit):
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n... ({len(text) - limit} more characters)"
+
+
+def failure_html(test):
+    """One test's output as HTML: its message, then its hint in a paragraph of its own."""
+    if test.passed:
+        return ""
+    e = html.escape
+    hint = f" Hint: {HINTS[test.hint]}" if test.hint in HINTS else ""
+    message = test.output.removesuffix(hint) if hint else test.output
+    text = f"<p>{e(_bounded(message, MESSAGE_CHARS))}</p>"
+    return text + (f"<p><b>Hint:</b> {e(HINTS[test.hint])}</p>" if hint else "")
+
+
+def summary_html(grade):
+    """The submission's summary as HTML: score, cells that failed or were stopped, other code
+    stopped (the notes say the same in one line each), and what the code printed (bounded)."""
+    e = html.escape
+    parts = [f"<p><b>{grade.score:g} / {grade.max_score:g}</b>. {e(grade.summary())}</p>"]
+    cells = [f"<li>cell {index}: {e(why)}</li>" for index, why in grade.failed_cells]
+    if cells:
+        parts.append(f"<p>Cells that failed or were stopped:</p><ul>{''.join(cells)}</ul>")
+    cells_stopped = {f"cell {index}" for index, _ in grade.failed_cells}  # listed above
+    stopped = [s for s in grade.stops if s["where"] not in cells_stopped]
+    if stopped:
+        items = "".join(f"<li>{e(s['where'])}: {e(s['reason'])}</li>" for s in stopped)
+        parts.append(f"<p>Stopped by a limit or a crash:</p><ul>{items}</ul>")
+    if grade.printed.strip():
+        printed = _bounded(grade.printed, PRINTED_CHARS)
+        parts.append(f"<p>What your code printed:</p><pre>{e(printed)}</pre>")
+    return "\n".join(parts)
 
 
 STYLE = """
@@ -62,7 +112,7 @@ def feedback_html(grade, plots=()):
             f'<tr><td class="{"passed" if t.passed else "failed"}">'
             f"{'passed' if t.passed else 'failed'}</td>"
             f"<td>{e(t.name.split(': ', 1)[-1])}</td>"
-            f"<td>{t.score:g} / {t.max_score:g}</td><td>{e(t.output)}</td></tr>"
+            f"<td>{t.score:g} / {t.max_score:g}</td><td>{failure_html(t)}</td></tr>"
             for t in tests
         )
         got, most = sum(t.score for t in tests), sum(t.max_score for t in tests)
@@ -70,7 +120,6 @@ def feedback_html(grade, plots=()):
             f"<h2>{e(optimizer)}: {got:g} / {most:g}</h2><table><tr><th></th><th>Test</th>"
             f"<th>Points</th><th>What to look at</th></tr>{rows}</table>\n"
         )
-    notes = "".join(f"<li>{e(n)}</li>" for n in grade.notes)
     figures = "".join(
         f'<figure><img alt="{e(title)}" src="data:image/png;base64,{png}">'
         f"<figcaption>{e(title)}</figcaption></figure>"
@@ -80,10 +129,9 @@ def feedback_html(grade, plots=()):
 <html lang="en"><head><meta charset="utf-8"><title>Feedback: {e(grade.student)}</title>
 <style>{STYLE}</style></head><body>
 <h1>Optimizers with Core APIs: feedback</h1>
-<p>Student: <b>{e(grade.student)}</b>. Score: <b>{grade.score:g} / {grade.max_score:g}</b>.</p>
-<p>{e(grade.summary())}</p>
+<p>Student: <b>{e(grade.student)}</b>.</p>
+{summary_html(grade)}
 {sections}
-{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 {f"<h2>Your paths on the notebook's runs</h2>{figures}" if figures else ""}
 <p><small>Tests other than "the guide's run" use settings the notebook does not show; their
 expected values are not shown here.</small></p>
@@ -136,26 +184,48 @@ def _clip(path):
     return [min(max(v, -1e3), 1e3) if isinstance(v, (int, float)) else float("nan") for v in path]
 
 
+# Characters that make a spreadsheet read a cell as a formula, once leading blanks are skipped
+# (full-width and small forms included: NFKC maps them to these).
+FORMULA_STARTS = frozenset("=+-@\u2212")
+
+
 def _cell(value):
-    """A CSV cell that spreadsheets will not evaluate as a formula."""
+    """A CSV cell that spreadsheets will not evaluate as a formula: a text whose first visible
+    character starts a formula, or that starts with a control character, gets a leading `'`."""
     text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    visible = next((char for char in text if not _blank(char)), "")
+    if unicodedata.normalize("NFKC", visible)[:1] in FORMULA_STARTS or (
+        text and unicodedata.category(text[0])[0] == "C"
+    ):
+        return "'" + text
+    return text
+
+
+def _blank(char):
+    return unicodedata.category(char)[0] in "ZC"  # separators, controls, format characters
+
+
+def _number(value):
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def grades_csv(results_by_student):
-    """CSV text with one row per student from {student: results.json document}."""
+    """CSV text with one row per student from {student: results.json document}: the score, a
+    column per test and, last, why the student was not graded (empty if graded)."""
     names = [f"{o}: {t.title}" for o in catalogue.OPTIMIZERS for t in catalogue.tests_for(o)]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["student", "score", "max_score", *names])
+    writer.writerow([_cell(c) for c in ("student", "score", "max_score", *names, "not_graded")])
     for student, doc in sorted(results_by_student.items()):
-        scores = {t["name"]: t["score"] for t in doc.get("tests", [])}
+        extra = doc.get("extra_data") or {}
+        scores = {t.get("name"): t.get("score") for t in doc.get("tests", [])}
         writer.writerow(
             [
                 _cell(student),
-                doc["score"],
-                doc["extra_data"]["max_score"],
-                *(scores.get(n, 0.0) for n in names),
+                _number(doc.get("score")),
+                _number(extra.get("max_score")),
+                *(_number(scores.get(n)) for n in names),
+                _cell(extra.get("not_graded") or ""),
             ]
         )
     return out.getvalue()

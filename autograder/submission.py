@@ -2,15 +2,33 @@
 
 Runs in the trusted grader: it only parses JSON and never executes anything. Anything that is
 not a readable notebook raises `SubmissionError` with a message meant for the student.
+
+Parsing is bounded: a clean notebook is well under 1 MiB, so a file over `MAX_BYTES` is refused
+before it is read, and one whose JSON holds more than `MAX_VALUES` values or nests deeper than
+`MAX_DEPTH` is refused before it is parsed (40 MiB of `{}` would otherwise take about 1 GiB).
+Fields of the wrong type (a list as a cell id, a number as a tag) are ignored, never trusted.
 """
 
 import dataclasses
+import errno
+import itertools
 import json
+import os
+import re
+import stat
 from pathlib import Path
 
 from autograder import paths
 
-MAX_BYTES = 256 * 2**20
+MAX_BYTES = 8 * 2**20
+MAX_VALUES = 200_000  # JSON values (strings, numbers, lists, objects...) in the whole file
+MAX_DEPTH = 64  # nesting of lists and objects; a notebook needs about 8
+CLEAR_OUTPUTS = "clear its outputs (Edit > Clear Outputs of All Cells), save it and submit it again"
+# A JSON string, or an unterminated one up to the end: each match attempt succeeds, so one pass
+# over the file suffices whatever it holds.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKET = bytes(set(range(256)) - set(b"[]{}"))
+_DEPTH_STEP = [1 if byte in b"[{" else -1 for byte in range(256)]
 
 
 class SubmissionError(Exception):
@@ -27,31 +45,115 @@ class CodeCell:
 def read_notebook(path, max_bytes=MAX_BYTES):
     """The notebook at `path` as a dict, or SubmissionError."""
     path = Path(path)
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise SubmissionError(
-            f"{path.name} is {size / 2**20:.0f} MiB, more than the {max_bytes / 2**20:.0f} MiB "
-            "a notebook may have; clear its outputs (Edit > Clear Outputs of All Cells) and "
-            "submit it again"
-        )
+    data = _read_regular_file(path, max_bytes)
     try:
-        nb = json.loads(path.read_bytes())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
         raise SubmissionError(
-            f"{path.name} is not valid JSON, so it is not a notebook ({error}); "
+            f"{_name(path)} is not valid JSON, so it is not a notebook (not UTF-8 text: "
+            f"{error.reason} at byte {error.start}); submit the .ipynb file saved by Jupyter"
+        ) from None
+    _check_shape(data, _name(path))
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SubmissionError(
+            f"{_name(path)} is not valid JSON, so it is not a notebook ({error}); "
             "submit the .ipynb file saved by Jupyter"
         ) from None
+    except (RecursionError, MemoryError):
+        raise SubmissionError(f"{_name(path)} is too large or too deeply nested to read") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise SubmissionError(
-            f"{path.name} is JSON but not a Jupyter notebook (it has no list of cells)"
+            f"{_name(path)} is JSON but not a Jupyter notebook (it has no list of cells)"
         )
     return nb
 
 
+def _read_regular_file(path, max_bytes):
+    """The bytes of `path`, a regular file (not a link) of at most `max_bytes`."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise SubmissionError(f"{_name(path)} is a link, not a notebook") from None
+        raise
+    with os.fdopen(fd, "rb") as stream:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise SubmissionError(f"{_name(path)} is not a regular file")
+        data = stream.read(max_bytes + 1) if status.st_size <= max_bytes else b""
+    size = max(status.st_size, len(data))
+    if size > max_bytes:
+        raise SubmissionError(
+            f"{_name(path)} is {size / 2**20:.1f} MiB, more than the {max_bytes / 2**20:g} MiB "
+            f"a notebook may have; {CLEAR_OUTPUTS}"
+        )
+    return data
+
+
+def _check_shape(data, name):
+    """SubmissionError if the JSON in `data` has too many values or nests too deeply.
+
+    Works on the bytes, strings blanked out, without building any object.
+    """
+    skeleton = _STRING.sub(b'""', data)
+    values = 1 + sum(skeleton.count(mark) for mark in (b",", b":", b"[", b"{"))
+    if values > MAX_VALUES:
+        raise SubmissionError(
+            f"{name} holds more than {MAX_VALUES:,} JSON values, far more than a notebook; "
+            f"{CLEAR_OUTPUTS}"
+        )
+    brackets = skeleton.translate(None, _NOT_BRACKET)
+    depth = max(itertools.accumulate(_DEPTH_STEP[b] for b in brackets), default=0)
+    if depth > MAX_DEPTH:
+        raise SubmissionError(
+            f"{name} nests lists or objects more than {MAX_DEPTH} deep, which no notebook does; "
+            "submit the .ipynb file saved by Jupyter"
+        )
+
+
+def _name(path):
+    return printable(path.name)
+
+
+def printable(text):
+    """`text` safe to print and to write anywhere: characters that are not printable, bytes that
+    were not UTF-8 (os.fsdecode's surrogates) and lone surrogates as backslash escapes."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if "\udc80" <= char <= "\udcff":  # an undecodable byte of a file name
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
 def _text(source):
     if isinstance(source, list):
-        return "".join(s for s in source if isinstance(s, str))
-    return source if isinstance(source, str) else ""
+        text = "".join(s for s in source if isinstance(s, str))
+    else:
+        text = source if isinstance(source, str) else ""
+    return without_surrogates(text)
+
+
+def without_surrogates(text):
+    """`text` with each lone surrogate (which no file can hold) as a backslash escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _tags(metadata):
+    tags = metadata.get("tags")
+    return [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else []
+
+
+def _id(cell):
+    return cell.get("id") if isinstance(cell.get("id"), str) else None
 
 
 def _skipped(tags):
@@ -82,10 +184,11 @@ def code_cells(nb, release_path=paths.STUDENT_NOTEBOOK):
             continue
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         source = _text(cell.get("source", ""))
-        tags = metadata.get("tags") if isinstance(metadata.get("tags"), list) else []
-        if _skipped(tags) or cell.get("id") in demo_ids or _normalized(source) in demo_sources:
+        if _skipped(_tags(metadata)) or _id(cell) in demo_ids:
+            continue
+        if _normalized(source) in demo_sources:
             continue
         nbgrader = metadata.get("nbgrader") if isinstance(metadata.get("nbgrader"), dict) else {}
         grade_id = nbgrader.get("grade_id") if isinstance(nbgrader.get("grade_id"), str) else None
-        cells.append(CodeCell(index, source, grade_id))
+        cells.append(CodeCell(index, source, without_surrogates(grade_id) if grade_id else None))
     return cells

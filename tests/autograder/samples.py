@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder import paths
+from autograder import cases, paths
 
 # Optimizer class -> nbgrader grade_id of the cell that defines it.
 OPTIMIZERS = {"GradientDescent": "gradient_descent", "Momentum": "momentum", "Adam": "adam"}
@@ -120,6 +120,17 @@ def edited(grade_id: str, *changes: tuple[str, str]) -> str:
     return body
 
 
+def solved_cell(grade_id: str, *changes: tuple[str, str]) -> NotebookNode:
+    """`solved()` with each (old, new) text replaced in the whole cell `grade_id`."""
+    nb = solved()
+    cell = nb.cells[class_index(nb, grade_id)]
+    for old, new in changes:
+        if old not in cell.source:
+            raise ValueError(f"{old!r} is not in the cell {grade_id}")
+        cell.source = cell.source.replace(old, new)
+    return nb
+
+
 def with_cell(nb: NotebookNode, source: str, outputs: list | None = None) -> NotebookNode:
     """`nb` with a new code cell (with stored `outputs`) right after the first code cell."""
     setup = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
@@ -178,10 +189,11 @@ def random_bytes(size: int, seed: int) -> bytes:
     return random.Random(seed).randbytes(size)
 
 
-def huge_outputs() -> list[NotebookNode]:
-    """Outputs as a kernel would store them: 30 MB of printed text and a 10 MB PNG."""
-    png = b"\x89PNG\r\n\x1a\n" + random_bytes(7_500_000, seed=0)
-    text = ("spam " * 200 + "\n") * 30_000  # long lines: the file stays near 40 MB
+def huge_outputs(scale: float = 1.0) -> list[NotebookNode]:
+    """Outputs as a kernel would store them: 30 MB of printed text and a 10 MB PNG (times
+    `scale`)."""
+    png = b"\x89PNG\r\n\x1a\n" + random_bytes(int(7_500_000 * scale), seed=0)
+    text = ("spam " * 200 + "\n") * int(30_000 * scale)  # long lines: the file stays near 40 MB
     return [
         nbformat.v4.new_output("stream", name="stdout", text=text),
         nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(png).decode()}),
@@ -383,6 +395,26 @@ def spin():
 subprocess.Popen(["sleep", "1000"])
 threading.Thread(target=spin, daemon=True).start()
 """
+ADAM_DEFINED_START = cases.cases_of("Adam", "defined")[0].params["init"]
+# Rewrites the events the grading runner sends out of this process: Adam "defined", and Adam's
+# one-update case a success with the variable left at its start (what the old check accepted).
+FORGE_EVENTS = f"""
+import json
+
+_dumps = json.dumps
+
+
+def _forged(event, *args, **kwargs):
+    if isinstance(event, dict) and event.get("event") == "classes":
+        event["classes"]["Adam"] = {{"defined": True, "error": None}}
+    if isinstance(event, dict) and str(event.get("id")).startswith("Adam/defined/"):
+        event.update(result={{"path": [{ADAM_DEFINED_START!r}]}}, error=None)
+    return _dumps(event, *args, **kwargs)
+
+
+json.dumps = _forged
+"""
+UNCONSTRUCTIBLE = ("        self.t = 1\n", '        raise RuntimeError("unfinished")\n')
 
 
 # --- The samples ----------------------------------------------------------------------------------
@@ -508,6 +540,42 @@ _SAMPLES = [
         must_pass=ONE_VARIABLE,
     ),
     Sample(
+        "state_keyed_by_shape",
+        "Momentum and Adam key their state by tuple(var.shape): variables of one shape share it",
+        notebook_builder(
+            lambda: solved(
+                momentum=edited("momentum", ("var.ref()", "tuple(var.shape)")),
+                adam=edited("adam", ("var.ref()", "tuple(var.shape)")),
+            )
+        ),
+        per_class(Momentum="partial", Adam="partial"),
+        must_fail=(SEVERAL_VARIABLES,),
+        must_pass=ONE_VARIABLE,
+        messages=("same shape as an earlier one",),
+    ),
+    Sample(
+        "adam_no_epsilon",
+        "Adam divides by sqrt(s_hat) alone: no epsilon",
+        notebook_builder(lambda: solved(adam=edited("adam", (" + self.ep", "")))),
+        per_class(Adam="partial"),
+        must_fail=("other hyperparameters",),
+        must_pass=("the guide's run", "other starting points", SEVERAL_VARIABLES),
+        messages=("outside the square root",),
+    ),
+    Sample(
+        "update_rebinds_name",
+        "every apply_gradients computes its step but writes var = var - step: nothing moves",
+        notebook_builder(
+            lambda: solved(
+                gd=edited("gradient_descent", ("var.assign_sub(", "var = var - (")),
+                momentum=edited("momentum", ("var.assign_sub(", "var = var - (")),
+                adam=edited("adam", ("var.assign_sub(", "var = var - (")),
+            )
+        ),
+        per_class("zero"),
+        messages=("left the variable where it was", "only rebinds a local name"),
+    ),
+    Sample(
         "adam_seed_misprint",
         "the original guide's misprint: S decays V (S = beta_2 * V + ...)",
         notebook_builder(
@@ -590,6 +658,13 @@ _SAMPLES = [
         per_class("zero"),
     ),
     Sample(
+        "forged_class_check",
+        "an Adam whose constructor raises, and a cell forging the runner's events: Adam "
+        '"defined", its one-update case a success that leaves the variable where it was',
+        notebook_builder(lambda: with_cell(solved_cell("adam", UNCONSTRUCTIBLE), FORGE_EVENTS)),
+        per_class(Adam="zero"),
+    ),
+    Sample(
         "os_exit",
         "GradientDescent.apply_gradients kills its process with os._exit(0)",
         notebook_builder(lambda: solved(gd=OS_EXIT)),
@@ -644,12 +719,24 @@ _SAMPLES = [
         messages=("Adam is not defined",),
     ),
     Sample(
+        "outputs_kept",
+        "correct optimizers, and a cell storing 1.5 MB of text and a 0.5 MB PNG as outputs",
+        notebook_builder(
+            lambda: with_cell(
+                solved(), "# outputs of an earlier run", outputs=huge_outputs(scale=0.05)
+            )
+        ),
+        per_class(),
+    ),
+    Sample(
         "huge_outputs",
-        "correct optimizers, and a cell storing 30 MB of text and a 10 MB PNG as outputs",
+        "correct optimizers, but a cell storing 30 MB of text and a 10 MB PNG as outputs: "
+        "refused before it is parsed, with advice to clear the outputs",
         notebook_builder(
             lambda: with_cell(solved(), "# outputs of an earlier run", outputs=huge_outputs())
         ),
-        per_class(),
+        {},
+        messages=("clear its outputs",),
     ),
     Sample(
         "binary_garbage",
@@ -679,5 +766,8 @@ SEMANTIC = (
     "adam_step_not_advanced",
     "adam_shared_slots",
     "adam_seed_misprint",
+    "state_keyed_by_shape",
+    "adam_no_epsilon",
+    "update_rebinds_name",
 )
 assert len(SAMPLES) == len(_SAMPLES), "sample names must be unique"

@@ -1,7 +1,6 @@
 """Batch grading: the number of jobs, progress reporting, and grading on a Dask cluster."""
 
 import io
-import json
 import os
 import subprocess
 import sys
@@ -30,9 +29,11 @@ def test_jobs_default_to_one_per_core():
     assert args.executor == "local" and args.scheduler is None
 
 
-def test_dask_needs_a_scheduler(capsys, monkeypatch):
+def test_dask_needs_a_scheduler(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(grade, "resolve", lambda mode: "bwrap")
-    assert cli.main(["grade", "subs", "--out", "o", "--executor", "dask"]) == 2
+    (tmp_path / "alice.ipynb").write_text("{}")
+    out = str(tmp_path / "o")
+    assert cli.main(["grade", str(tmp_path), "--out", out, "--executor", "dask"]) == 2
     assert "--scheduler" in capsys.readouterr().err
 
 
@@ -66,22 +67,23 @@ def test_progress_is_a_bar_on_a_terminal():
 
 
 def test_a_batch_prints_plain_lines_off_a_terminal(tmp_path, capsys):
-    """Does grade_batch, by default and off a terminal, print one line per student?"""
+    """Does grade_batch, by default and off a terminal, print one line per student, and say
+    (and return) that a file that is no notebook, or no file at all, was not graded?"""
     (tmp_path / "subs" / "ann").mkdir(parents=True)
     (tmp_path / "subs" / "ann" / "optimizers_core.ipynb").write_text("not json")
     (tmp_path / "subs" / "ben").mkdir()
-    assert grade.grade_batch(tmp_path / "subs", tmp_path / "out", "none", jobs=1)
+    assert not grade.grade_batch(tmp_path / "subs", tmp_path / "out", "none", jobs=1)
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("[1/2] ") and lines[1].startswith("[2/2] ")
-    assert "zero 2" in lines[1] and lines[2].startswith("graded 2 of 2")
+    assert lines[0].startswith("[1/2] ann: NOT GRADED (optimizers_core.ipynb is not valid JSON")
+    assert lines[1].startswith("[2/2] ben: NOT GRADED (no notebook")
+    assert "not graded 2" in lines[1] and lines[2].startswith("graded 0 of 2")
 
 
 def _documents(out):
     documents = {}
-    for path in sorted(out.glob("*/results.json")):
-        document = json.loads(path.read_text())
+    for student, document in grade.write_grades(out).items():
         document.pop("execution_time")
-        documents[path.parent.name] = document
+        documents[student] = document
     return documents
 
 
@@ -95,13 +97,13 @@ def test_a_dask_cluster_grades_like_this_machine(tmp_path):
         SAMPLES[name].build(submissions / name)
     limits = sandbox.Limits(case_seconds=4, cell_seconds=8, grace_seconds=2)
     local_log, dask_log = [], []
-    assert grade.grade_batch(
+    assert not grade.grade_batch(  # invalid_json is not graded
         submissions, tmp_path / "local", "bwrap", jobs=2, limits=limits, log=local_log.append
     )
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
-        assert grade.grade_batch(
+        assert not grade.grade_batch(
             submissions,
             tmp_path / "dask",
             "bwrap",

@@ -1,5 +1,7 @@
 """Finding submissions in the layouts instructors have."""
 
+import os
+
 from autograder import discover
 
 
@@ -45,3 +47,55 @@ def test_links_are_not_followed_out_of_the_submission(tmp_path):
     found = {f.student: f for f in discover.find_submissions(subs)}
     assert found["frank"].notebook is None and "outside" in found["frank"].problem
     assert found["grace"].notebook is None and "link" in found["grace"].problem
+
+
+def test_x_folder_and_x_notebook_are_reported_not_merged(tmp_path):
+    """Do `X/` and `X.ipynb` give one student X whose problem names both, instead of one?"""
+    touch(tmp_path / "x" / "optimizers_core.ipynb")
+    touch(tmp_path / "x.ipynb")
+    touch(tmp_path / "y.ipynb")
+    found = {f.student: f for f in discover.find_submissions(tmp_path)}
+    assert sorted(found) == ["x", "y"]
+    assert found["x"].notebook is None
+    assert "2 submissions are named x" in found["x"].problem and "x.ipynb" in found["x"].problem
+    assert found["y"].notebook == tmp_path / "y.ipynb"
+
+
+def test_names_that_are_not_utf8_or_not_printable_keep_a_faithful_printable_id(tmp_path):
+    """Is a folder named with bytes that are not UTF-8, or with a newline, a printable id?"""
+    raw = os.fsdecode(b"caf\xe9")  # Latin-1, not UTF-8
+    touch(tmp_path / raw / "optimizers_core.ipynb")
+    touch(tmp_path / "two\nlines" / "optimizers_core.ipynb")
+    students = [f.student for f in discover.find_submissions(tmp_path)]
+    assert students == ["caf\\xe9", "two\\nlines"]
+    assert all(s.isprintable() and s.encode("utf-8") for s in students)
+
+
+def test_one_unreadable_folder_does_not_stop_discovery(tmp_path, monkeypatch):
+    """Does a folder that cannot be listed become that student's problem, the others found?"""
+    touch(tmp_path / "alice" / "optimizers_core.ipynb")
+    touch(tmp_path / "bob" / "optimizers_core.ipynb")
+    candidates = discover._candidates
+
+    def unreadable_bob(folder):
+        if folder.name == "bob":
+            raise PermissionError(13, "Permission denied")
+        return candidates(folder)
+
+    monkeypatch.setattr(discover, "_candidates", unreadable_bob)
+    found = {f.student: f for f in discover.find_submissions(tmp_path)}
+    assert found["alice"].notebook is not None
+    assert found["bob"].notebook is None
+    assert "could not be read: PermissionError: Permission denied" in found["bob"].problem
+
+
+def test_searching_a_student_folder_is_bounded(tmp_path, monkeypatch):
+    """Is a student's folder with too many files refused, and a notebook too deep ignored?"""
+    monkeypatch.setattr(discover, "MAX_ENTRIES", 20)
+    for i in range(25):
+        touch(tmp_path / "many" / f"file{i}.txt")
+    deep = tmp_path / "deep" / "/".join("d" * (discover.MAX_DEPTH + 1)) / "optimizers_core.ipynb"
+    touch(deep)
+    found = {f.student: f for f in discover.find_submissions(tmp_path)}
+    assert "more than 20 files" in found["many"].problem
+    assert found["deep"].notebook is None and "no notebook" in found["deep"].problem

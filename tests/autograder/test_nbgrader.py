@@ -1,8 +1,10 @@
 """The repository as an nbgrader course: the source link, feedback placement, and the round trip
-generate → release → fetch → submit → collect → our grader → release_feedback → fetch_feedback
+generate → release → fetch → submit → collect → our grader (and its gradebook: nbgrader export)
+→ release_feedback → fetch_feedback
 with the real nbgrader commands, in a temporary course folder with a temporary exchange.
 """
 
+import csv
 import json
 import os
 import shutil
@@ -11,9 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from nbgrader.utils import parse_utc
 
 from autograder import __main__ as cli
-from autograder import grade, nbgrader_course, paths, sandbox
+from autograder import cases, grade, nbgrader_course, paths, sandbox
 
 ASSIGNMENT = nbgrader_course.ASSIGNMENT
 COURSE_ID = "optimizers-core"
@@ -44,7 +47,7 @@ def submitted(course, student, files=("timestamp.txt", "submission_secret.txt"))
 
 
 def graded(out, student, html="<p>feedback</p>"):
-    folder = out / grade.safe_name(student)
+    folder = grade.student_dir(out, student)
     folder.mkdir(parents=True)
     (folder / grade.FEEDBACK).write_text(f"{html} {student}")
     return folder / grade.FEEDBACK
@@ -131,7 +134,9 @@ def test_nbgrader_round_trip(tmp_path):
     assert [c["source"] for c in student_copy["cells"]] == [c["source"] for c in committed["cells"]]
     nbgrader("release_assignment", ASSIGNMENT, *shared, cwd=course, home=instructor)
 
-    answers = {"alice": paths.SOLUTION_NOTEBOOK, "bob": None}  # bob submits it untouched
+    alice = tmp_path / "alice.ipynb"  # solved; her graded cells deleted or edited: no matter
+    alice.write_text(json.dumps(with_graded_cells_edited(paths.SOLUTION_NOTEBOOK)))
+    answers = {"alice": alice, "bob": None}  # bob submits it untouched
     for student, answer in answers.items():
         home = tmp_path / student
         home.mkdir()
@@ -159,13 +164,29 @@ def test_nbgrader_round_trip(tmp_path):
         timeout=900,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    scores = {s: json.loads((out / s / grade.RESULTS).read_text())["score"] for s in answers}
-    assert scores == {"alice": 33, "bob": 0}
+    scores = {
+        s: json.loads((grade.student_dir(out, s) / grade.RESULTS).read_text())["score"]
+        for s in answers
+    }
+    assert scores == {"alice": cases.max_score(), "bob": 0}
+    for student in answers:
+        assert f"nbgrader gradebook: {student}: {scores[student]:g} / " in done.stdout
+
+    nbgrader("export", cwd=course, home=instructor)  # nbgrader's CSV, from its gradebook
+    with (course / "grades.csv").open() as csv_file:
+        exported = {row["student_id"]: row for row in csv.DictReader(csv_file)}
+    assert set(exported) == set(answers)
+    for student, score in scores.items():
+        row = exported[student]
+        assert float(row["raw_score"]) == float(row["score"]) == score
+        assert float(row["max_score"]) == cases.max_score()
+        stamp = course / "submitted" / student / ASSIGNMENT / "timestamp.txt"
+        assert row["timestamp"] == str(parse_utc(stamp.read_text().strip()))
 
     assert cli.main(["nbgrader-feedback", str(out), str(course)]) == 0
     for student in answers:
         placed = course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
-        assert placed.read_text() == (out / student / grade.FEEDBACK).read_text()
+        assert placed.read_text() == (grade.student_dir(out, student) / grade.FEEDBACK).read_text()
 
     nbgrader("release_feedback", ASSIGNMENT, *shared, cwd=course, home=instructor)
     for student, score in scores.items():
@@ -182,4 +203,14 @@ def test_nbgrader_round_trip(tmp_path):
         )
         (page,) = (home / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
         text = page.read_text()
-        assert student in text and f"{score:g} / 33" in text
+        assert student in text and f"{score:g} / {cases.max_score():g}" in text
+
+
+def with_graded_cells_edited(path):
+    """The notebook at `path` with its first graded cell deleted and the next turned into code."""
+    nb = json.loads(Path(path).read_text())
+    graded = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+    assert len(graded) >= 2
+    nb["cells"].remove(graded[0])
+    graded[1]["source"] = "print('my own code in a graded cell')\nscore = 0\n"
+    return nb

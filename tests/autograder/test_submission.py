@@ -1,6 +1,7 @@
 """Reading submissions defensively and choosing the cells to run."""
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -36,6 +37,13 @@ def test_oversized_files_are_refused_before_parsing(tmp_path):
         submission.read_notebook(path, max_bytes=1000)
 
 
+def grade_ids(nb):
+    """The nbgrader grade_ids of the notebook's cells (exercises and graded cells), in order."""
+    return [
+        c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"] if "nbgrader" in c["metadata"]
+    ]
+
+
 def test_demo_cells_are_skipped_by_tag_id_or_text():
     """Are demonstration cells skipped even when a student removed their tags?"""
     nb = json.loads(paths.STUDENT_NOTEBOOK.read_text())
@@ -43,7 +51,7 @@ def test_demo_cells_are_skipped_by_tag_id_or_text():
         cell.get("metadata", {}).pop("tags", None)
     kept = submission.code_cells(nb)
     assert not any("convergence_test(" in c.source or "viz_paths(" in c.source for c in kept)
-    assert [c.grade_id for c in kept if c.grade_id] == ["gradient_descent", "momentum", "adam"]
+    assert [c.grade_id for c in kept if c.grade_id] == grade_ids(nb)  # no exercise skipped
 
 
 def test_an_edited_demo_cell_is_still_skipped_by_its_id():
@@ -73,4 +81,81 @@ def test_the_released_notebook_is_a_valid_submission():
     """Does the untouched student notebook parse and yield its setup and exercise cells?"""
     nb = submission.read_notebook(paths.STUDENT_NOTEBOOK)
     assert nbformat.validate(nbformat.from_dict(nb)) is None
-    assert len(submission.code_cells(nb)) == 5  # setup, imports, three exercises
+    kept = submission.code_cells(nb)
+    assert [c.grade_id for c in kept if c.grade_id] == grade_ids(nb)  # exercises, graded cells
+    assert len(kept) == 2 + len(grade_ids(nb))  # and the setup and the imports
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("[" * 100_000 + "]" * 100_000, "nests lists or objects"),
+        ('{"cells": [' + "{}," * 300_000 + "{}]}", "JSON values"),
+        ('{"cells": [' + '"",' * 300_000 + '""]}', "JSON values"),
+    ],
+    ids=["nested 100,000 deep", "300,000 empty objects", "300,000 empty strings"],
+)
+def test_hostile_json_is_refused_before_it_is_parsed(tmp_path, content, words, monkeypatch):
+    """Is JSON nested too deep, or with too many values, refused without being parsed?"""
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(submission.json, "loads", no_parsing)
+    with pytest.raises(submission.SubmissionError, match=words):
+        submission.read_notebook(write(tmp_path, content))
+
+
+def test_a_clean_notebook_is_far_below_every_bound():
+    """Is the released notebook far below the size and value bounds (a tenth at most)?"""
+    data = paths.STUDENT_NOTEBOOK.read_bytes()
+    assert len(data) * 10 < submission.MAX_BYTES
+    skeleton = submission._STRING.sub(b'""', data)
+    values = sum(skeleton.count(mark) for mark in (b",", b":", b"[", b"{"))
+    assert values * 10 < submission.MAX_VALUES
+
+
+def test_strings_with_brackets_and_escapes_do_not_count_as_nesting(tmp_path):
+    """Are brackets and escaped quotes inside strings ignored by the depth bound?"""
+    source = '"' + "[{" * 1000 + "\\\\" + '\\"' * 10 + '"'  # JSON: "[{[{...\\\"\"...\""
+    path = write(tmp_path, '{"cells": [{"cell_type": "code", "source": ' + source + "}]}")
+    (cell,) = submission.code_cells(submission.read_notebook(path))
+    assert cell.source == "[{" * 1000 + "\\" + '"' * 10
+
+
+def test_links_and_special_files_are_not_read(tmp_path):
+    """Is a link or a FIFO refused, instead of followed or blocking the grader?"""
+    target = write(tmp_path, "{}", name="real.ipynb")
+    (tmp_path / "link.ipynb").symlink_to(target)
+    os.mkfifo(tmp_path / "fifo.ipynb")
+    with pytest.raises(submission.SubmissionError, match="link"):
+        submission.read_notebook(tmp_path / "link.ipynb")
+    with pytest.raises(submission.SubmissionError, match="not a regular file"):
+        submission.read_notebook(tmp_path / "fifo.ipynb")
+
+
+def test_fields_of_the_wrong_type_are_ignored():
+    """Do ids, tags and sources of the wrong type (lists, numbers, dicts) never break selection?"""
+    nb = {
+        "cells": [
+            {"cell_type": "code", "id": ["a", "list"], "source": "x = 1"},
+            {"cell_type": "code", "id": {"a": 1}, "source": "y = 2", "metadata": {"tags": 5}},
+            {"cell_type": "code", "source": "z = 3", "metadata": {"tags": [["demo"], 7, None]}},
+            {"cell_type": ["code"], "source": "w = 4"},
+            {"cell_type": "code", "source": {"text": "v"}, "metadata": {"nbgrader": []}},
+            {"cell_type": "code", "source": "u = 5", "metadata": {"tags": ["demo"]}},
+        ]
+    }
+    kept = submission.code_cells(nb)
+    expected = [(0, "x = 1"), (1, "y = 2"), (2, "z = 3"), (4, "")]
+    assert [(c.index, c.source) for c in kept] == expected
+
+
+def test_lone_surrogates_never_reach_the_grader(tmp_path):
+    """Is a lone surrogate in a source or a grade_id (valid JSON: "\ud800") made writable?"""
+    cell = '{"cell_type": "code", "source": "print(\\"\\ud800\\")", "metadata": {"nbgrader": '
+    cell += '{"grade_id": "adam\\udfff"}}}'
+    path = write(tmp_path, '{"cells": [' + cell + "]}")
+    (kept,) = submission.code_cells(submission.read_notebook(path))
+    assert kept.source == 'print("\\ud800")' and kept.grade_id == "adam\\udfff"
+    assert kept.source.encode("utf-8") and kept.grade_id.encode("utf-8")
