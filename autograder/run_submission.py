@@ -87,8 +87,9 @@ def run_submission(path, mode, limits=None, case_list=None, warm_start=True):
 def run_cells(cells, launch, limits=None, case_list=None):
     """Run the code `cells` of a submission, then the cases, with `launch` (see `launcher`).
 
-    The whole submission has one deadline (`Limits.deadline` of its first job), enforced across
-    retries: each attempt gets only what is left, and what did not run by then is charged.
+    The whole submission has one time budget (`Limits.deadline` of its first job), spent across
+    retries: each attempt gets only what is left, and what did not run by then is charged. (The
+    budget counts the attempts' own time, not a warm zygote's start.)
     """
     limits = limits or sandbox.Limits()
     start = time.monotonic()
@@ -97,7 +98,7 @@ def run_cells(cells, launch, limits=None, case_list=None):
     cells = _capped(run, cells, limits.max_cells)
     killed_cells, strikes = set(), {}
     pending_cases = list(catalogue.CASES if case_list is None else case_list)
-    deadline = None
+    budget, used = None, 0.0
     while run.attempts < MAX_ATTEMPTS:
         run.attempts += 1
         job = {
@@ -108,9 +109,9 @@ def run_cells(cells, launch, limits=None, case_list=None):
             "cell_timeout": limits.cell_seconds,
             "case_timeout": limits.case_seconds,
         }
-        if deadline is None:
-            deadline = start + limits.deadline(job)
-        outcome = launch(job, limits, deadline - time.monotonic())
+        budget = limits.deadline(job) if budget is None else budget
+        outcome = launch(job, limits, budget - used)
+        used += outcome.seconds
         _absorb(run, outcome)
         if outcome.finished:
             break
@@ -126,8 +127,8 @@ def run_cells(cells, launch, limits=None, case_list=None):
             strikes[optimizer] = strikes.get(optimizer, 0) + 1
         elif not outcome.events:  # it could not even start: trying again would not help
             break
-        if outcome.out_of_time or time.monotonic() >= deadline:
-            _charge_the_rest(run, job["cells"], pending_cases, deadline - start)
+        if outcome.out_of_time or used >= budget:
+            _charge_the_rest(run, job["cells"], pending_cases, budget)
             break
         for case in pending_cases:
             if strikes.get(case.optimizer, 0) >= MAX_STRIKES and case.id not in run.results:

@@ -229,6 +229,9 @@ def supervise(
             limit, killed = "cpu", f"used more than {cpu_limit:g} s of CPU time"
         if killed or (finished and target.poll() is not None):
             break
+    if killed is None and target.group is not None and target.group.oom_kills():
+        gib = limits.memory_bytes / 2**30  # the kernel killed it before a poll saw it
+        limit, killed = "memory", f"used more than {gib:g} GiB of memory"
     if killed or not finished:
         target.kill()
     for fd, key in list(selector.get_map().items()):

@@ -7,10 +7,15 @@ ROOT/results/results.json gets the grader's results (Gradescope's schema).
 
 Sandbox policy. `auto` uses bwrap when it works. Gradescope's containers often cannot create user
 namespaces; then, and only as root, grading falls back to the `unprivileged` mode: no namespaces
-(so no network or file system isolation), but the student's code runs as user `nobody`, in a home
-of its own, while the reference data is made readable by root only and the results folder
-writable by root only (the image holds no solutions at all). The results' output and extra_data
-say so. Without bwrap and without root, it refuses to grade.
+(so no network or file system isolation), but the student's code runs as a uid of its own that
+no other process uses (`sandbox.student_uid`), in a home of its own, in a memory and pids cgroup
+where the host allows one; every process of that uid is killed when grading ends (a double-forked
+daemon too). The grader's own package (hidden tests, oracles, reference data) is made readable
+by root only, and the results folder writable by root only (the image holds no solutions at
+all): the runner imports a copy of only what the bwrap sandbox would show
+(`sandbox.student_packages`), and grading is refused if the student's uid could still read the
+grader. The results' output and extra_data say so. Without bwrap and without root, it refuses to
+grade.
 """
 
 import os
@@ -21,10 +26,11 @@ from autograder import discover, grade, references, report, sandbox
 from autograder.gradescope import MODES
 
 DEFAULT_ROOT = Path("/autograder")
+GRADER = Path(sandbox.__file__).resolve().parent  # the autograder package
 STUDENT = "submission"
 WARNING = (
-    "WARNING: GRADED WITHOUT THE BWRAP SANDBOX ({reason}). The submission ran unisolated as user "
-    "nobody, with the reference data readable by root only."
+    "WARNING: GRADED WITHOUT THE BWRAP SANDBOX ({reason}). The submission ran unisolated as a "
+    "user of its own, with the grader's files and reference data readable by root only."
 )
 
 
@@ -42,18 +48,23 @@ def choose_sandbox(requested="auto"):
             raise sandbox.SandboxUnavailable(reason)
     if os.geteuid() != 0:
         raise sandbox.SandboxUnavailable(
-            f"{reason}; the fallback runs student code as user nobody, which needs root"
+            f"{reason}; the fallback runs student code as a user of its own, which needs root"
         )
     return sandbox.UNPRIVILEGED, WARNING.format(reason=reason)
 
 
-def protect(results_dir, hidden=references.REFERENCES.parent):
-    """Make the reference data readable, and the results folder writable, by their owner only."""
+def protect(results_dir, hidden=references.REFERENCES.parent, grader=GRADER):
+    """Make the reference data and the grader's package readable, and the results folder
+    writable, by their owner (root) only; refuse if the student's uid can still read the grader."""
     hidden.chmod(0o700)
     for path in hidden.iterdir():
         path.chmod(0o600)
+    grader.chmod(0o700)
     results_dir.mkdir(parents=True, exist_ok=True)
     results_dir.chmod(0o755)
+    probe = grader / "cases.py"
+    if sandbox.readable_by_student(probe):
+        raise sandbox.SandboxUnavailable(f"the student's user could read {probe}")
 
 
 def grade_submission(root=DEFAULT_ROOT, requested="auto", limits=None, log=print):

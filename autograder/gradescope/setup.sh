@@ -26,4 +26,7 @@ python3.11 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet -r "$SOURCE/requirements.txt"
 SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 echo "$SOURCE" > "$SITE/course_autograder.pth"
+# The unprivileged fallback runs the student's code as a uid of its own: it must be able to read
+# and run the venv (the grader's own package is made root-only at grading time, not here).
+chmod -R a+rX "$VENV"
 "$VENV/bin/python" -c 'import autograder.sandboxed.runner, course_utils, tensorflow'

@@ -2,11 +2,14 @@
 
 import os
 import subprocess
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from autograder import bwrap_binary, paths, sandbox
+from autograder import bwrap_binary, cgroup, paths, run_submission, sandbox, submission, supervisor
+from autograder import cases as catalogue
 
 BWRAP_OK, WHY = sandbox.bwrap_works()
 needs_bwrap = pytest.mark.skipif(
@@ -135,3 +138,198 @@ def test_unsandboxed_mode_still_supervises():
     cells = cell_events(run)
     assert "timed out" in cells[1]["error"]
     assert "'MPLBACKEND'" in run.stdout and "'VIRTUAL_ENV'" not in run.stdout
+
+
+# Limits the student cannot touch ----------------------------------------------------------------
+
+needs_cgroup = pytest.mark.skipif(
+    not cgroup.support().version and not os.environ.get("CI"),
+    reason=f"no cgroup here: {cgroup.support().reason}",
+)
+# A cell that ignores the timer and keeps re-sending its own start event (a forgery).
+FORGER = """
+import json, os, signal, sys, time
+signal.signal(signal.SIGALRM, signal.SIG_IGN)
+fd = int(sys.argv[sys.argv.index('--events-fd') + 1]) if '--events-fd' in sys.argv else 3
+for _ in range(200):
+    os.write(fd, (json.dumps({'event': 'cell-start', 'index': 0}) + '\\n').encode())
+    os.write(fd, (json.dumps({'event': 'between'}) + '\\n').encode())
+    time.sleep(0.1)
+print('FORGER FINISHED')
+"""
+# Memory the process does not map: several memfds (each under RLIMIT_FSIZE), 1 GiB in all.
+MEMFD = """
+import os
+chunk = b'x' * 2**20
+held = []
+for n in range(8):
+    fd = os.memfd_create(f'ballast{n}')
+    for i in range(128):
+        os.write(fd, chunk)
+    held.append(fd)
+print('MEMFD SURVIVED')
+"""
+
+
+def job_of(*sources, cases=()):
+    return {
+        "cells": [{"index": i, "source": s} for i, s in enumerate(sources)],
+        "cases": [{"id": c} for c in cases],
+    }
+
+
+def test_events_only_move_a_unit_forward():
+    """Do repeated, out-of-order or unknown events leave the current unit and its clock alone?"""
+    progress = supervisor.Progress(job_of("a", "b", cases=("x",)), FAST, now=0.0)
+    assert progress.unit == ("startup",)
+    steps = [
+        ({"event": "cell-start", "index": 1}, ("startup",)),  # not the next one
+        ({"event": "cell-start", "index": 0}, ("cell", 0)),
+        ({"event": "cell-start", "index": 0}, ("cell", 0)),  # a repeat
+        ({"event": "between"}, ("cell", 0)),
+        ({"event": "case-start", "id": "x"}, ("cell", 0)),
+        ({"event": "cell", "index": 0}, ("cell", 0)),  # the end of a cell that is not the last
+        ({"event": "cell-start", "index": 1}, ("cell", 1)),
+        ({"event": "cell", "index": 1}, ("classes",)),  # the last cell ended: the classes
+        ({"event": "cell-start", "index": 0}, ("classes",)),  # never back
+        ({"event": "case-start", "id": "x"}, ("case", "x")),
+        ({"event": "case", "id": "x"}, ("end",)),
+        ({"event": "case-start", "id": "x"}, ("end",)),
+    ]
+    for now, (event, unit) in enumerate(steps, start=1):
+        moved = progress.moves_on(event)
+        if moved:
+            progress.start_next(float(now), 0.0)
+        assert progress.unit == unit, (event, progress.unit)
+    assert progress.started == float(len(steps) - 1)  # the last move: ("end",)
+
+
+def test_the_deadline_sums_the_allowances_and_is_capped():
+    """Is a submission's deadline start-up + cells + classes + cases (+ grace), at most the cap?"""
+    limits = sandbox.Limits(submission_seconds=10_000)
+    job = job_of("a", "b", cases=("x", "y", "z"))
+    expected = (
+        limits.startup_seconds
+        + 2 * limits.cell_seconds
+        + limits.classes_seconds
+        + 3 * limits.case_seconds
+        + limits.grace_seconds
+    )
+    assert limits.deadline(job) == expected
+    capped = sandbox.Limits(submission_seconds=expected / 2)
+    assert capped.deadline(job) == expected / 2
+
+
+def test_the_deadline_holds_across_retries():
+    """Does each retry get only what is left, and is the rest charged once it is spent?"""
+    limits = sandbox.Limits(submission_seconds=1.0)
+    cells = [submission.CodeCell(i, f"x = {i}", None) for i in range(3)]
+    given = []
+
+    def launch(job, limits, seconds_left):  # each attempt is killed in its first cell
+        given.append(seconds_left)
+        index = job["cells"][0]["index"]
+        events = [{"event": "cell-start", "index": index}]
+        return supervisor.JobRun(
+            events, "", "", 0, 0, False, "ran longer", -9, 0.4, ("cell", index), "time"
+        )
+
+    case_list = catalogue.CASES[:2]
+    run = run_submission.run_cells(cells, launch, limits, case_list)
+    assert given == pytest.approx([1.0, 0.6, 0.2])
+    assert run.attempts == 3
+    assert all("stopped" in run.cells[i]["error"] for i in range(3))
+    assert all("used up its time" in run.results[c.id]["error"] for c in case_list)
+    assert any("used up its time" in note for note in run.notes)
+
+
+def test_a_cap_on_cells():
+    """Are code cells past `max_cells` not run, and said so?"""
+    cells = [submission.CodeCell(i, f"x = {i}", None) for i in range(5)]
+    jobs = []
+
+    def launch(job, limits, seconds_left):
+        jobs.append(job)
+        return supervisor.JobRun([{"event": "done"}], "", "", 0, 0, True, None, 0, 0.1, None)
+
+    run = run_submission.run_cells(cells, launch, sandbox.Limits(max_cells=3), [])
+    assert [c["index"] for c in jobs[0]["cells"]] == [0, 1, 2]
+    assert "not run" in run.cells[4]["error"] and any("first 3" in n for n in run.notes)
+
+
+@needs_bwrap
+def test_forged_start_events_do_not_extend_a_cell():
+    """Is a cell that keeps re-sending its start event still killed at its own limit?"""
+    run = run_cells(FORGER, "print('after')")
+    assert "FORGER FINISHED" not in run.stdout
+    assert not run.finished and "longer than 2 s" in run.killed and run.unit == ("cell", 0)
+
+
+@needs_bwrap
+@needs_cgroup
+def test_memory_in_memfds_is_counted():
+    """Is 1 GiB held in unmapped memfds (in no RSS) stopped by a 512 MiB cap, blamed on memory,
+    and is the run's cgroup gone afterwards?"""
+    limits = sandbox.Limits(cell_seconds=20, memory_bytes=512 * 2**20, grace_seconds=1)
+    run = run_cells(MEMFD, limits=limits)
+    assert "MEMFD SURVIVED" not in run.stdout
+    assert not run.finished and run.limit == "memory" and "memory" in run.killed
+    assert run.unit == ("cell", 0)
+    assert cgroup.leftovers() == []
+
+
+def watch_groups(seen, stop):
+    """Collect the command lines of the processes in this process's groups until `stop`."""
+    while not stop.is_set():
+        for folder in cgroup.leftovers():
+            for pid in (folder / "cgroup.procs").read_text().split() if folder.exists() else ():
+                try:
+                    seen.add((folder.parent, Path(f"/proc/{pid}/cmdline").read_bytes()))
+                except OSError:
+                    pass
+        time.sleep(0.05)
+
+
+@needs_bwrap
+@needs_cgroup
+def test_the_runner_is_in_a_cgroup_of_its_own():
+    """Is the whole sandbox (bwrap and the runner) in groups of this grader's, removed after?"""
+    seen, stop = set(), threading.Event()
+    watcher = threading.Thread(target=watch_groups, args=(seen, stop))
+    watcher.start()
+    try:
+        run = run_cells("import time\ntime.sleep(2)")
+    finally:
+        stop.set()
+        watcher.join()
+    assert run.finished
+    for parent in cgroup.support().parents:
+        lines = [cmd for where, cmd in seen if where == parent]
+        assert any(b"bwrap" in c for c in lines) and any(b"sandboxed.runner" in c for c in lines)
+    assert cgroup.leftovers() == []
+
+
+def test_without_cgroups_the_grader_says_so_once_and_records_it(monkeypatch):
+    """No cgroup hierarchy: one warning, results.json says 'rlimits and supervisor only'?"""
+    cgroup.support.cache_clear()
+    monkeypatch.setattr(cgroup, "_candidates", lambda: [])
+    try:
+        with pytest.warns(UserWarning, match="no cgroup"):
+            assert cgroup.support().version is None
+        assert cgroup.create(2**30, 64) is None
+        assert sandbox.record("none")["limits"].startswith("rlimits and supervisor only")
+    finally:
+        cgroup.support.cache_clear()
+
+
+def test_a_group_that_cannot_be_made_is_a_fallback_not_a_crash(monkeypatch, tmp_path):
+    """A hierarchy where no group can be made (non-root, read-only): a reason, no exception?"""
+    cgroup.support.cache_clear()
+    missing = (tmp_path / "memory", tmp_path / "pids")
+    monkeypatch.setattr(cgroup, "_candidates", lambda: [(1, missing)])
+    try:
+        with pytest.warns(UserWarning):
+            found = cgroup.support()
+        assert found.version is None and "cannot make a group" in found.reason
+    finally:
+        cgroup.support.cache_clear()
