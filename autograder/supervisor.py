@@ -281,7 +281,7 @@ class Progress:
             "cell": limits.cell_seconds,
             "classes": limits.classes_seconds,
             "case": limits.case_seconds,
-            "end": limits.grace_seconds,
+            "end": 10.0,  # "done" and the exit: moments
         }
         if not cells:  # no event starts the check of the classes: start-up's allowance covers it
             self.units.remove(("classes",))

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from autograder import cases, run_submission, sandbox, warm
+from autograder import cases, cgroup, run_submission, sandbox, submission, warm
 
 from .samples import SAMPLES
 
@@ -171,3 +171,87 @@ def test_warm_results_are_those_of_a_cold_process(tmp_path, name, fresh_zygote):
     for _ in range(2):
         hot = run_submission.run_submission(notebook, "bwrap")
         assert _same(hot, cold) and hot.stdout == cold.stdout
+
+
+# Limits the student cannot touch ----------------------------------------------------------------
+
+needs_cgroup = pytest.mark.skipif(
+    not cgroup.support().version and not os.environ.get("CI"),
+    reason=f"no cgroup here: {cgroup.support().reason}",
+)
+# Memory in no RSS: four files or segments of 120 MiB (each under RLIMIT_FSIZE, two per tmpfs).
+MEMFD = "files = [open(os.memfd_create(f'm{n}'), 'wb', buffering=0) for n in range(4)]"
+TMPFS = (
+    "files = [open(f'{d}/m{n}', 'wb', buffering=0) for d in ('/tmp', '/dev/shm') for n in (0, 1)]"
+)
+FILL = (
+    "\nfor f in files:\n    for _ in range(120):\n        f.write(b'x' * 2**20)\nprint('SURVIVED')"
+)
+SYSV = """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+for n in range(4):
+    segment = libc.shmget(1000 + n, 120 * 2**20, 0o1000 | 0o600)
+    address = libc.shmat(segment, None, 0)
+    ctypes.memset(address, 1, 120 * 2**20)
+    libc.shmdt(ctypes.c_void_p(address))  # unmapped: in no process's RSS any more
+print('SURVIVED')
+"""
+UNMAPPED = {"memfd": "import os\n" + MEMFD + FILL, "tmpfs": TMPFS + FILL, "sysv": SYSV}
+
+
+@needs_cgroup
+@pytest.mark.parametrize("how", ["memfd", "tmpfs", "sysv"])
+def test_unmapped_memory_is_counted_in_the_child(fresh_zygote, how):
+    """Is 480 MiB held in memfds, tmpfs files or SysV segments stopped by a 384 MiB cap?"""
+    limits = sandbox.Limits(cell_seconds=20, memory_bytes=384 * 2**20, grace_seconds=1)
+    run = warm.run_job(job(UNMAPPED[how]), limits)
+    assert "SURVIVED" not in run.stdout, run.stderr
+    assert not run.finished and run.limit == "memory" and run.unit == ("cell", 0)
+    after = warm.run_job(job("print('next')"), FAST)
+    assert after.finished and "next" in after.stdout
+    assert cgroup.leftovers() == []
+
+
+@needs_cgroup
+def test_each_child_has_a_cgroup_of_its_own_and_it_goes(fresh_zygote):
+    """Does the kernel count a child's processes in a group of its own, removed after the run?"""
+    source = (
+        "import os, signal\n"
+        "for _ in range(70):\n"
+        "    if os.fork() == 0:\n"
+        "        signal.pause()\n"
+        "print('ALL')"
+    )
+    limits = sandbox.Limits(cell_seconds=10, max_processes=200, max_tasks=64, grace_seconds=1)
+    run = warm.run_job(job(source), limits)
+    assert "ALL" not in run.stdout and not run.finished and run.limit == "processes"
+    assert cgroup.leftovers() == []
+
+
+def test_forged_start_events_do_not_extend_a_warm_cell(fresh_zygote):
+    """Is a warm cell that re-sends its start event on descriptor 3 killed at its own limit?"""
+    forger = (
+        "import os, signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "for _ in range(200):\n"
+        '    os.write(3, b\'{"event": "cell-start", "index": 0}\\n\')\n'
+        "    time.sleep(0.1)\n"
+        "print('FORGER FINISHED')"
+    )
+    run = warm.run_job(job(forger), FAST)
+    assert "FORGER FINISHED" not in run.stdout
+    assert not run.finished and "longer than 3 s" in run.killed and run.unit == ("cell", 0)
+
+
+def test_six_sleepy_cells_meet_the_submission_deadline(fresh_zygote):
+    """Cells that each sleep just under their limit: does the submission's deadline stop them,
+    and are the rest of its cells and its cases charged?"""
+    limits = sandbox.Limits(cell_seconds=2, case_seconds=2, submission_seconds=5, grace_seconds=1)
+    cells = [submission.CodeCell(i, "import time\ntime.sleep(1.8)", None) for i in range(6)]
+    case_list = cases.CASES[:2]
+    run = run_submission.run_cells(cells, warm.run_job, limits, case_list)
+    assert any("used up its time" in note for note in run.notes), run.notes
+    assert any("used up its time" in (c["error"] or "") for c in run.cells.values())
+    assert all("used up its time" in run.results[c.id]["error"] for c in case_list)
+    assert sum(c["status"] == "ok" for c in run.cells.values()) < len(cells)
