@@ -1,0 +1,230 @@
+"""One hostile submission, or one failure while grading it, costs that student only.
+
+Each hostile student of issue 12 gets a row saying why, and the others are graded as if it were
+not there. The fast tests use submissions that run no code (or a stand-in for the worker); the
+slow one grades correct students in the real sandbox next to every hostile one.
+"""
+
+import csv
+import json
+import os
+
+import pytest
+
+from autograder import grade, report, sandbox, submission
+
+from .samples import SAMPLES, solved, with_cell
+
+BWRAP_OK, WHY = sandbox.bwrap_works()
+NOT_JSON = "not json"
+LONG = "x" * 250  # with the staging prefix, past the 255-byte limit of a file name
+NOT_UTF8 = os.fsdecode(b"caf\xe9")  # a Latin-1 folder name
+NAMES = ["a b", "a_b", "a+b", "grades.csv", "students", "report", "=cmd", LONG, NOT_UTF8]
+
+
+def notebook(folder, content=NOT_JSON):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "optimizers_core.ipynb"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+def rows(out):
+    with (out / grade.GRADES).open(newline="", encoding="utf-8") as stream:
+        return {row["student"]: row for row in csv.DictReader(stream)}
+
+
+def leftovers(out):
+    """Staging folders or files left in OUT."""
+    staging = out / grade.STAGING
+    return sorted(staging.iterdir()) if staging.exists() else []
+
+
+def hostile_names(subs):
+    """Students whose names collide once made plain, or with the grader's files, or are too long
+    or not UTF-8, and `X/` next to `X.ipynb`; returns {student id: what its row must say}."""
+    for name in NAMES:
+        notebook(subs / name)
+    notebook(subs / "X")
+    (subs / "X.ipynb").write_text("{}")
+    expected = {submission.printable(name): "not valid JSON" for name in NAMES}
+    expected["X"] = "2 submissions are named X"
+    return expected
+
+
+def test_hostile_names_get_one_row_and_one_folder_each(tmp_path):
+    """Does every hostile name get its own row and folder, OUT/grades.csv stay a file, and a
+    second run without --force keep every row?"""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    expected = hostile_names(subs)
+    assert not grade.grade_batch(subs, out, "none", jobs=1, log=lambda line: None)
+    found = rows(out)
+    assert "caf\\xe9" in found and found["'=cmd"]  # printable, and no formula
+    found["=cmd"] = found.pop("'=cmd")
+    assert sorted(found) == sorted(expected)
+    for student, words in expected.items():
+        assert words in found[student]["not_graded"], student
+    folders = {student: grade.student_dir(out, student) for student in expected}
+    assert len(set(folders.values())) == len(expected)
+    for student, folder in folders.items():
+        assert len(folder.name) <= 64 and not folder.name.startswith(".")
+        document = json.loads((folder / grade.RESULTS).read_text(encoding="utf-8"))
+        assert document["extra_data"]["student"] == student
+    assert (out / grade.GRADES).is_file() and not leftovers(out)
+
+    before, log = rows(out), []
+    assert grade.grade_batch(subs, out, "none", jobs=1, log=log.append)  # nothing left to grade
+    assert f"skipping {len(expected)} already graded" in log[0]
+    assert rows(out) == before
+
+
+def test_student_folders_are_plain_or_prefix_and_hash():
+    """Are plain ids their own folder, and every other id a bounded, unique, visible name?"""
+    tricky = ["alice", "Alice", "a b", "a_b", "a+b", "a_b+" + "0" * 12, ".", "..", "../x", "-rf"]
+    tricky += [LONG, LONG + "y", "caf\\xe9", "café", "\u202eevil", "日本語", "grades.csv"]
+    folders = [grade.student_folder(student) for student in tricky]
+    assert len(set(folders)) == len(tricky)
+    assert folders[0] == "alice" and folders[tricky.index("grades.csv")] == "grades.csv"
+    for folder in folders:
+        assert 0 < len(folder.encode()) <= 64 and folder.isascii()
+        assert "/" not in folder and not folder.startswith((".", "-"))
+
+
+def fake_grading(failing):
+    """A stand-in for grade_task: raises for the students in `failing`, else a 1-point result."""
+
+    def grade_task(task, mode, limits=None, warm_start=True):
+        if task.student in failing:
+            raise RuntimeError(f"lost worker \ud800 {task.student}")
+        document = report.results_json(grade.Grade(task.student, [], [], None, 0.1))
+        document["score"] = 1.0
+        return document, {grade.RESULTS: report.dump_json(document), grade.FEEDBACK: "<p>ok</p>"}
+
+    return grade_task
+
+
+def test_a_failure_while_grading_one_student_is_that_students_row(tmp_path, monkeypatch):
+    """Does a failure in a worker (with a lone surrogate in its message) become a written
+    "not graded" row, the other students graded and the batch returning False?"""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for student in ("ann", "bad", "zed"):
+        notebook(subs / student, '{"cells": []}')
+    monkeypatch.setattr(grade, "grade_task", fake_grading({"bad"}))
+    assert not grade.grade_batch(subs, out, "none", jobs=1, log=lambda line: None)
+    found = rows(out)
+    assert found["ann"]["score"] == found["zed"]["score"] == "1.0"
+    assert found["ann"]["not_graded"] == found["zed"]["not_graded"] == ""
+    assert found["bad"]["not_graded"] == "RuntimeError: lost worker \\ud800 bad"
+    page = (grade.student_dir(out, "bad") / grade.FEEDBACK).read_text(encoding="utf-8")
+    assert "lost worker \\ud800 bad" in page and not leftovers(out)
+
+
+def test_a_failure_in_a_worker_process_is_that_students_row(tmp_path, monkeypatch):
+    """With worker processes: does a task that makes grade_task fail in its worker become that
+    student's row, written like any other, the other student graded by the same pool?"""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for student in ("ann", "bad"):
+        notebook(subs / student)
+    prepare = grade.prepare
+
+    def junk_cells(found):  # cells that are not CodeCells: run_cells fails in the worker
+        task = prepare(found)
+        return grade.Task(task.student, ("not a cell",)) if task.student == "bad" else task
+
+    monkeypatch.setattr(grade, "prepare", junk_cells)
+    assert not grade.grade_batch(subs, out, "none", jobs=2, log=lambda line: None)
+    found = rows(out)
+    assert "not valid JSON" in found["ann"]["not_graded"]
+    assert found["bad"]["not_graded"].startswith("AttributeError: ")
+    assert (grade.student_dir(out, "bad") / grade.FEEDBACK).is_file() and not leftovers(out)
+
+
+def test_a_failure_while_reading_or_writing_one_student_is_that_students_row(tmp_path, monkeypatch):
+    """Does a failure in `prepare` or in `write_student` cost that student only?"""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for student in ("ann", "unreadable", "unwritable", "zed"):
+        notebook(subs / student, '{"cells": []}')
+    prepare, write_student = grade.prepare, grade.write_student
+
+    def failing_prepare(found):
+        if found.student == "unreadable":
+            raise TypeError("unhashable type: 'list'")
+        return prepare(found)
+
+    def failing_write(out_dir, student, files):
+        if student == "unwritable":  # its results, then its not-graded files
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        return write_student(out_dir, student, files)
+
+    monkeypatch.setattr(grade, "prepare", failing_prepare)
+    monkeypatch.setattr(grade, "write_student", failing_write)
+    monkeypatch.setattr(grade, "grade_task", fake_grading(set()))
+    assert not grade.grade_batch(subs, out, "none", jobs=1, log=lambda line: None)
+    found = rows(out)
+    assert [found[s]["score"] for s in ("ann", "zed")] == ["1.0", "1.0"]
+    assert "could not be read: TypeError" in found["unreadable"]["not_graded"]
+    assert "could not be written: UnicodeEncodeError" in found["unwritable"]["not_graded"]
+    assert not leftovers(out)
+
+
+def test_a_corrupt_results_file_is_left_out_not_fatal(tmp_path):
+    """Is a results.json that is not JSON, not a results document, or in another student's
+    folder left out of grades.csv, the others kept?"""
+    document = report.results_json(grade.Grade("ann", [], [], None, 0.1))
+    grade.write_student(tmp_path, "ann", {grade.RESULTS: report.dump_json(document)})
+    for folder, text in {
+        "broken": "{",
+        "list": "[]",
+        "nested": "[" * 100_000,
+        "no-score": json.dumps({"extra_data": {"student": "no-score"}, "tests": []}),
+        "elsewhere": report.dump_json(document),  # ann's document in another folder
+        "odd-tests": report.dump_json({**document, "tests": ["\ud800"]}),
+    }.items():
+        grade.write_student(tmp_path, folder, {grade.RESULTS: text})
+    surrogate = report.results_json(grade.Grade("sur", [], ["note \ud800"], None, 0.1))
+    grade.write_student(tmp_path, "sur", {grade.RESULTS: report.dump_json(surrogate)})
+    docs = grade.write_grades(tmp_path)
+    assert sorted(docs) == sorted(rows(tmp_path)) == ["ann", "sur"]
+    assert docs["sur"]["extra_data"]["notes"] == ["note \\ud800"]
+
+
+def solution_with_odd_types():
+    """The solution notebook with a list as every cell's id and junk added to every cell's tags."""
+    nb = solved()
+    for cell in nb.cells:
+        cell["id"] = ["a", "list"]
+        cell.setdefault("metadata", {})["tags"] = cell.metadata.get("tags", []) + [["demo"], 7]
+    return json.dumps(nb)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BWRAP_OK and not os.environ.get("CI"), reason=WHY)
+def test_correct_students_are_graded_in_full_next_to_every_hostile_one(tmp_path):
+    """In one batch with every hostile submission of issue 12, do the correct students (and the
+    hostile ones that are correct) get full marks, and every other one a row saying why?"""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for student in ("alice", "zoe"):
+        SAMPLES["solution"].build(subs / student)
+    expected = hostile_names(subs)
+    notebook(subs / "deep", "[" * 100_000 + "]" * 100_000)
+    notebook(subs / "empty-objects", "[" + "{}," * (40 * 2**20 // 3) + "{}]")
+    notebook(subs / "list-ids", solution_with_odd_types())
+    raising = with_cell(solved(), 'raise ValueError("\\ud800")')  # a lone surrogate at run time
+    notebook(subs / "surrogate", json.dumps(raising))
+    expected |= {"deep": "nests lists or objects", "empty-objects": "clear its outputs"}
+    limits = sandbox.Limits(case_seconds=4, cell_seconds=8, grace_seconds=2)
+    log = []
+    assert not grade.grade_batch(subs, out, "bwrap", jobs=2, limits=limits, log=log.append)
+    found = rows(out)
+    found["=cmd"] = found.pop("'=cmd")
+    for student in ("alice", "zoe", "list-ids", "surrogate"):
+        assert float(found[student]["score"]) == float(found[student]["max_score"]), log
+        assert found[student]["not_graded"] == ""
+    for student, words in expected.items():
+        assert words in found[student]["not_graded"], (student, log)
+    assert len(found) == len(expected) + 4
+    surrogate = grade.student_dir(out, "surrogate")
+    document = json.loads((surrogate / grade.RESULTS).read_text(encoding="utf-8"))
+    text = json.dumps(document, ensure_ascii=False)
+    assert "\\ud800" in text and text.encode("utf-8")  # escaped, never a lone surrogate
+    assert (out / grade.GRADES).is_file() and not leftovers(out)
