@@ -58,7 +58,7 @@ def read_cells(path):
     except submission.SubmissionError as error:
         return None, str(error)
     except OSError as error:
-        return None, f"the submission could not be read: {error.strerror}"
+        return None, f"the submission could not be read: {error.strerror or error}"
 
 
 def launcher(mode, warm_start=True):
