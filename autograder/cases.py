@@ -10,6 +10,15 @@ expected values.
 Step budgets are small on purpose: a student's eager step costs about 1 ms here, and every common
 bug shows within a few steps (most at the first or second; see `tests/autograder/samples.py`).
 The guide's runs take 120 steps, enough to see Momentum at learning rate 0.01 converge (80).
+
+Each common way to be wrong and still pass once needs a case that tells it apart (each has a
+sample in `tests/autograder/samples.py`):
+- state keyed by `tuple(var.shape)` or `var.name`: two of the several variables share a shape
+  (and every variable is named "Variable:0");
+- Adam without epsilon, or with it inside the square root: one hyperparameter case uses ep = 1,
+  comparable to sqrt(s_hat) (Keras' documentation suggests 1.0 or 0.1 for some networks);
+- an `apply_gradients` that changes nothing (`var = var - step`): "is defined" requires the
+  variable to move, judged on the returned path.
 """
 
 import dataclasses
@@ -20,7 +29,8 @@ GUIDE_STEPS = 120
 OTHER_RUN_STEPS = 80
 HYPERPARAMETER_STEPS = 80
 ORACLE_STEPS = 100
-MULTI_SHAPES = [[], [3], [2, 3]]
+MULTI_SHAPES = [[], [3], [2, 3], [3]]  # two of one shape: state per variable, not per shape
+MULTI_STEPS = 45  # four variables for 45 steps cost what three did for 60
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +106,7 @@ HYPERPARAMETERS = {
         {"learning_rate": 0.02, "momentum": 0.3},
     ],
     "Adam": [
-        {"learning_rate": 0.05, "beta_1": 0.8, "beta_2": 0.99, "ep": 1e-4},
+        {"learning_rate": 0.05, "beta_1": 0.8, "beta_2": 0.99, "ep": 1.0},
         {"learning_rate": 0.02, "beta_1": 0.95, "beta_2": 0.9999, "ep": 1e-8},
     ],
 }
@@ -150,7 +160,7 @@ def _cases_for(optimizer):
             "kwargs": {"learning_rate": MULTI_LEARNING_RATE[optimizer]},
             "shapes": MULTI_SHAPES,
             "seed": 7,
-            "count": 60,
+            "count": MULTI_STEPS,
         },
     )
     add(

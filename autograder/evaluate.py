@@ -8,13 +8,15 @@ import contextlib
 import dataclasses
 import io
 import math
+import struct
 from pathlib import Path
 
 import pytest
 
 from autograder import cases as catalogue
-from autograder.compare import compare_result
+from autograder.compare import compare_result, step_tolerance
 from course_utils.hints import HINTS, diagnose, diagnose_several
+from course_utils.tolerance import first_departure
 
 CHECKS_DIR = Path(__file__).with_name("checks")
 
@@ -42,7 +44,12 @@ class Submission:
             pytest.fail(self.run.class_problem(optimizer), pytrace=False)
 
     def require_update(self, optimizer):
-        """The class exists and one update runs and leaves a finite value (any value)."""
+        """One update moves the variable to a finite value (any value): judged on the path.
+
+        The sandbox's claim that the class is defined is never enough (student code runs in the
+        sandbox's process and could write any event): the point needs a returned path in which
+        the variable moved, as only a real update (right or wrong) gives it.
+        """
         self.require_class(optimizer)
         for case in catalogue.cases_of(optimizer, "defined"):
             record = self.run.results.get(case.id) or {"error": "not run"}
@@ -55,6 +62,13 @@ class Submission:
             if not (isinstance(path, list) and len(path) == 1 and _finite(path[0])):
                 pytest.fail(
                     f"one update ({case.settings()}) did not leave a finite number", pytrace=False
+                )
+            if path[0] == _float32(case.params["init"]):
+                self.last_hint = "no_update"
+                pytest.fail(
+                    f"one update ({case.settings()}) left the variable where it was. "
+                    f"Hint: {HINTS['no_update']}",
+                    pytrace=False,
                 )
 
     def check(self, optimizer, key):
@@ -74,8 +88,9 @@ class Submission:
                 )
 
     def several_hint(self, case):
-        """shared_state, or step_counter_per_variable when the second variable's first move
-        has the size a per-variable step counter gives it."""
+        """shared_state; state_keyed_by_shape when the first variable to go wrong has the shape
+        of an earlier one; step_counter_per_variable when the second variable's first move has
+        the size a per-variable step counter gives it."""
         expected = self.references[case.id]
         start, first = expected["start"], (self.run.results[case.id].get("result") or {})
         row = (first.get("path") or [None])[0]
@@ -83,7 +98,27 @@ class Submission:
         if not second or not all(isinstance(v, (int, float)) for v in row[:2]):
             return "shared_state"
         lr = case.params["kwargs"]["learning_rate"]
-        return diagnose_several(case.optimizer, [row[0] - start[0], row[1] - start[1]], lr)
+        first_moves = [row[0] - start[0], row[1] - start[1]]
+        return diagnose_several(case.optimizer, first_moves, lr, self._shape_seen_before(case))
+
+    def _shape_seen_before(self, case):
+        """Is the first variable to leave its path of the same shape as an earlier one?"""
+        expected = self.references[case.id]["path"]
+        got = (self.run.results[case.id].get("result") or {}).get("path")
+        width = len(expected[0])
+        if not isinstance(got, list) or not all(
+            isinstance(row, list) and len(row) == width for row in got
+        ):
+            return False
+        departure = first_departure(got, expected, step_tolerance(case))
+        if departure is None:
+            return False
+        shapes, index = [tuple(s) for s in case.params["shapes"]], departure[1]
+        for k, shape in enumerate(shapes):
+            index -= math.prod(shape)
+            if index < 0:
+                return shape in shapes[:k]
+        return False
 
     def passes(self, case):
         record = self.run.results.get(case.id) or {}
@@ -115,6 +150,11 @@ class Submission:
                 case.params["kwargs"]["learning_rate"],
             )
         return f" Hint: {HINTS[key]}" if key else ""
+
+
+def _float32(value):
+    """`value` rounded to float32, as a variable holds it."""
+    return struct.unpack("f", struct.pack("f", value))[0]
 
 
 def _finite(value):

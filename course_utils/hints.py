@@ -24,8 +24,16 @@ HINTS = {
     "step is too small (about 0.74 of the learning rate): t must grow once per call of "
     "apply_gradients, after the loop over the variables, not once per variable.",
     "shared_state": "One variable works, several at once do not: each variable needs its own "
-    "state (velocity, moments), e.g. a tf.Variable per variable in a dict keyed by var.ref(); "
-    "and Adam's step counter t grows once per call, not once per variable.",
+    "state (velocity, moments), e.g. a tf.Variable per variable in a dict keyed by var.ref() "
+    "(not by its shape or name, which several variables may share); and Adam's step counter t "
+    "grows once per call, not once per variable.",
+    "state_keyed_by_shape": "Variables of different shapes work, but a variable of the same shape "
+    "as an earlier one does not: its state is shared with that one. Key the state by the variable "
+    "(var.ref()), not by its shape.",
+    "no_update": "apply_gradients ran but the variable did not move: update it in place with "
+    "var.assign_sub(step) (or var.assign(...)); `var = var - step` only rebinds a local name.",
+    "epsilon": "Adam's steps are too big where epsilon matters (a large ep, or tiny gradients): "
+    "divide by (tf.sqrt(s_hat) + ep), with ep added outside the square root.",
     "timeout": "The code ran out of time: look for a loop that never ends or work repeated at "
     "every step.",
 }
@@ -57,6 +65,10 @@ def diagnose(optimizer, init, got, expected, learning_rate):
         return None
     if len(xs) < 2 or len(want) < 2 or want[1] == want[0] or xs[1] != xs[1]:
         return None
+    if abs(xs[1] - xs[0]) <= 1e-3 * abs(want[1] - want[0]):  # float32 rounding of x0 aside
+        return "no_update"
+    if optimizer == "Adam" and _epsilon_ignored(xs[1] - xs[0], want[1] - want[0], learning_rate):
+        return "epsilon"
     ratio = (xs[1] - xs[0]) / (want[1] - want[0])
     if _close(ratio, -1.0, 0.05):
         return "sign"
@@ -65,6 +77,13 @@ def diagnose(optimizer, init, got, expected, learning_rate):
             return "bias_correction"
         return "learning_rate"
     return _later_steps(optimizer, xs, want, learning_rate)
+
+
+def _epsilon_ignored(move, expected_move, learning_rate):
+    """Is Adam's first move exactly one learning rate where epsilon makes the expected one
+    measurably shorter? Without epsilon, m_hat / sqrt(s_hat) is +-1 at the first step."""
+    shorter = abs(expected_move) < 0.995 * learning_rate
+    return move * expected_move > 0 and shorter and _close(abs(move), learning_rate, 1e-3)
 
 
 def _later_steps(optimizer, xs, want, learning_rate):
@@ -84,8 +103,11 @@ def _later_steps(optimizer, xs, want, learning_rate):
     return "state_not_kept"
 
 
-def diagnose_several(optimizer, first_moves, learning_rate):
-    """Hint key when one variable works but several do not, from each variable's first move."""
+def diagnose_several(optimizer, first_moves, learning_rate, shape_seen_before=False):
+    """Hint key when one variable works but several do not, from each variable's first move;
+    `shape_seen_before`: the first variable to go wrong has the shape of an earlier one."""
+    if shape_seen_before:
+        return "state_keyed_by_shape"
     if (
         optimizer == "Adam"
         and len(first_moves) > 1

@@ -10,7 +10,8 @@ each_optimizer = pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @each_optimizer
 @pytest.mark.grade("defined")
 def test_is_defined(optimizer, submission):
-    """The class exists, constructs, and one update runs (its value is judged elsewhere)."""
+    """One update moves the variable to a finite value, seen on the returned path (how far is
+    judged elsewhere); a claim of the sandbox that the class is defined is not enough."""
     submission.require_update(optimizer)
 
 
@@ -32,14 +33,16 @@ def test_other_runs(optimizer, submission):
 @each_optimizer
 @pytest.mark.grade("hyperparameters")
 def test_hyperparameters(optimizer, submission):
-    """Momentum coefficients, betas and epsilons the notebook never shows."""
+    """Momentum coefficients, betas and epsilons the notebook never shows (one epsilon as
+    large as sqrt(s_hat), so that leaving it out shows)."""
     submission.check(optimizer, "hyperparameters")
 
 
 @each_optimizer
 @pytest.mark.grade("variables")
 def test_several_variables(optimizer, submission):
-    """A scalar, a vector and a matrix updated together: state must be per variable."""
+    """A scalar, a vector, a matrix and a second vector of the first one's shape updated
+    together: state must be per variable, not shared, nor keyed by shape."""
     submission.check(optimizer, "variables")
 
 

@@ -38,7 +38,7 @@ def steps(cls, kwargs, init, count):
 
 
 def variables(cls, kwargs, shapes, seed, count):
-    """`count` updates of several variables of different shapes at once on weighted quartics.
+    """`count` updates of several variables at once (shapes may repeat) on weighted quartics.
 
     The path holds, for each step, every element of every variable, flattened in order; `start`
     the values before the first step, in the same order.

@@ -415,6 +415,42 @@ def _forged(event, *args, **kwargs):
 json.dumps = _forged
 """
 UNCONSTRUCTIBLE = ("        self.t = 1\n", '        raise RuntimeError("unfinished")\n')
+# Ignores the timer and re-sends the start event of its own cell (its code's file name is
+# "<cell N>") to the runner's events descriptor, to be given a fresh allowance again and again.
+FORGED_STARTS = """
+import json, os, signal, sys, time
+
+signal.signal(signal.SIGALRM, signal.SIG_IGN)
+index = int(sys._getframe().f_code.co_filename[len("<cell ") : -1])
+fd = int(sys.argv[sys.argv.index("--events-fd") + 1]) if "--events-fd" in sys.argv else 3
+for _ in range(300):
+    os.write(fd, (json.dumps({"event": "cell-start", "index": index}) + "\\n").encode())
+    time.sleep(0.1)
+"""
+SLEEPY_CELL = "import time\n\ntime.sleep(7)  # just under test_samples' 8 s cell limit"
+# 3.2 GiB in memfds (each under RLIMIT_FSIZE), mapped by no process: in no RSS, no RLIMIT_AS.
+MEMFD_BALLAST = """
+import os
+
+self.ballast = []
+for n in range(16):
+    fd = os.memfd_create(f"ballast{n}")
+    for _ in range(200):
+        os.write(fd, b"x" * 2**20)
+    self.ballast.append(fd)
+"""
+DAEMON_MARKER = "986.5"  # how long the daemon sleeps: its name for pgrep
+DOUBLE_FORK_DAEMON = f"""
+import subprocess
+
+subprocess.run(["sh", "-c", "setsid sleep {DAEMON_MARKER} >/dev/null 2>&1 &"])
+"""
+
+
+def with_cells_at_end(nb: NotebookNode, *sources: str) -> NotebookNode:
+    """`nb` with new code cells appended."""
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    return nb
 
 
 # --- The samples ----------------------------------------------------------------------------------
@@ -680,6 +716,33 @@ _SAMPLES = [
         "fork_bomb_lite",
         "correct optimizers, and a cell leaving a sleeping child and a busy thread behind",
         notebook_builder(lambda: with_cell(solved(), BACKGROUND_WORK)),
+        per_class(),
+    ),
+    Sample(
+        "forged_start_events",
+        "correct optimizers, and a cell ignoring the timer that keeps re-sending its start event",
+        notebook_builder(lambda: with_cell(solved(), FORGED_STARTS)),
+        per_class(),
+        messages=("longer than",),
+    ),
+    Sample(
+        "six_sleepy_cells",
+        "correct optimizers, then six cells that each sleep just under the cell limit",
+        notebook_builder(lambda: with_cells_at_end(solved(), *[SLEEPY_CELL] * 6)),
+        per_class("zero"),  # past the submission's deadline: its cases are charged
+        messages=("used up its time",),
+    ),
+    Sample(
+        "memfd_ballast",
+        "Adam.apply_gradients keeps 3.2 GiB in memfds that no process maps",
+        notebook_builder(lambda: solved(adam=MEMFD_BALLAST + solution_body("adam"))),
+        per_class(Adam="zero"),
+        messages=("memory",),
+    ),
+    Sample(
+        "double_fork_daemon",
+        "correct optimizers, and a cell leaving a double-forked daemon in a session of its own",
+        notebook_builder(lambda: with_cell(solved(), DOUBLE_FORK_DAEMON)),
         per_class(),
     ),
     # Bad input.

@@ -1,4 +1,5 @@
 from autograder import cases
+from course_utils.hints import course_gradient
 
 
 def test_case_ids_are_unique_and_every_test_has_cases():
@@ -44,4 +45,24 @@ def test_settings_are_readable():
     case = cases.cases_of("Momentum", "hyperparameters")[0]
     assert case.settings() == "x0 = 1.7; learning_rate=0.004, momentum=0.9"
     multi = cases.cases_of("Adam", "variables")[0]
-    assert "variables of shapes (), (3,), (2, 3)" in multi.settings()
+    assert "variables of shapes (), (3,), (2, 3), (3,)" in multi.settings()
+
+
+def test_several_variables_include_two_of_one_shape():
+    """Does the several-variables case hold two variables of one shape (state keyed by shape
+    shares them) as well as different shapes (state shared by all cannot even be added)?"""
+    for case in cases.CASES:
+        if case.driver == "variables":
+            shapes = [tuple(s) for s in case.params["shapes"]]
+            assert len(set(shapes)) < len(shapes), case.id
+            assert len(set(shapes)) > 1, case.id
+
+
+def test_an_adam_case_where_epsilon_matters():
+    """Is there a hidden Adam case whose epsilon is comparable to sqrt(s_hat) at its start
+    (the first gradient's size), so that leaving epsilon out shows?"""
+    assert any(
+        case.params["kwargs"].get("ep", 0) > 0.01 * abs(course_gradient(case.params["init"]))
+        for case in cases.CASES
+        if case.optimizer == "Adam" and not case.public and "init" in case.params
+    )
