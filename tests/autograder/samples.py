@@ -699,6 +699,7 @@ _SAMPLES = [
         '"defined", its one-update case a success that leaves the variable where it was',
         notebook_builder(lambda: with_cell(solved_cell("adam", UNCONSTRUCTIBLE), FORGE_EVENTS)),
         per_class(Adam="zero"),
+        messages=("left the variable where it was",),  # the forged events reached the grader
     ),
     Sample(
         "os_exit",
