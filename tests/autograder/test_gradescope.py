@@ -10,6 +10,7 @@ file that puts source/ on the path. The tree is made under /var/tmp, not /tmp: a
 import json
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -23,11 +24,14 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+import psutil
 import pytest
 
 from autograder import __main__ as cli
 from autograder import cases, generate, paths, sandbox
 from autograder.gradescope import export, run
+
+from . import samples
 
 BWRAP_OK, WHY = sandbox.bwrap_works()
 needs_bwrap = pytest.mark.skipif(
@@ -114,17 +118,50 @@ def test_auto_falls_back_to_nobody_only_as_root(monkeypatch):
         run.choose_sandbox("none")
 
 
-def test_the_unprivileged_runner_is_nobody_without_groups_in_its_own_home(tmp_path):
-    """sandbox.unprivileged_user: the home becomes nobody's; uid and groups are nobody's only."""
+def test_the_unprivileged_runner_has_a_uid_of_its_own_without_groups_in_its_own_home(tmp_path):
+    """sandbox.unprivileged_user: a uid no account or process uses, owner of the home, no groups?"""
     if os.geteuid() != 0:
         pytest.skip("dropping privileges needs root")
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
     user = sandbox.unprivileged_user(home)
-    nobody = pwd.getpwnam("nobody")
-    assert (home.stat().st_uid, home.stat().st_gid) == (nobody.pw_uid, nobody.pw_gid)
+    uid = sandbox.student_uid()
+    assert uid in sandbox.STUDENT_UIDS and user["user"] == user["group"] == uid
+    with pytest.raises(KeyError):
+        pwd.getpwuid(uid)
+    assert (home.stat().st_uid, home.stat().st_gid) == (uid, uid)
     ids = subprocess.run(["sh", "-c", "id -u; id -G"], capture_output=True, text=True, **user)
-    assert ids.stdout.split() == [str(nobody.pw_uid), str(nobody.pw_gid)]
+    assert ids.stdout.split() == [str(uid), str(uid)]
+
+
+def test_every_process_of_the_student_uid_is_killed(tmp_path):
+    """Does kill_user end a double-forked daemon of the student's uid, in a session of its own?"""
+    if os.geteuid() != 0:
+        pytest.skip("dropping privileges needs root")
+    user = sandbox.unprivileged_user(tmp_path)
+    marker = f"{samples.DAEMON_MARKER}1"
+    subprocess.run(["sh", "-c", f"setsid sleep {marker} >/dev/null 2>&1 &"], **user, check=True)
+    assert daemons(marker)
+    sandbox.kill_user(user["user"])
+    assert daemons(marker) == []
+
+
+def daemons(marker):
+    """The PIDs of processes sleeping `marker` seconds."""
+    found = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def test_the_unprivileged_runner_imports_only_what_the_sandbox_shows():
+    """Does the copy the runner imports from hold the sandboxed package and course_utils only?"""
+    with sandbox.student_packages() as stage:
+        names = {p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()}
+        modes = {p.stat().st_mode & 0o777 for p in stage.rglob("*")}
+    assert "autograder/__init__.py" in names and "autograder/sandboxed/runner.py" in names
+    assert any(n.startswith("course_utils/") for n in names)
+    outside = [n for n in names if not n.startswith(("autograder/sandboxed/", "course_utils/"))]
+    assert outside == ["autograder/__init__.py"]
+    assert modes <= {0o755, 0o644}
 
 
 def test_gradescope_run_refuses_with_exit_code_2(monkeypatch, tmp_path):
@@ -231,33 +268,50 @@ def test_run_autograder_grades_the_solution_and_the_untouched_notebook(gradescop
     assert "not implemented" in json.dumps(document["tests"]).lower()
 
 
-SPY = """import os
+SPY = """import os, subprocess
 print("uid", os.getuid())
 try:
     open({references!r}).read()
     print("REFERENCES READABLE")
 except PermissionError:
     print("REFERENCES DENIED")
+for name in ("autograder.cases", "autograder.build_references", "autograder.checks"):
+    try:
+        __import__(name)
+        print("GRADER IMPORTED", name)
+    except ImportError:
+        pass
+try:
+    open({checks!r}).read()
+    print("GRADER READABLE")
+except PermissionError:
+    pass
+subprocess.run(["sh", "-c", "setsid sleep {marker} >/dev/null 2>&1 &"])
+if subprocess.run(["pgrep", "-f", "sleep {marker}"], capture_output=True).stdout.strip():
+    print("DAEMON RUNNING")
 """
 
 
-def nobody_can_run(python):
+def student_can_run(python):
+    uid = sandbox.student_uid()
     try:
-        done = subprocess.run([python, "-c", "pass"], user="nobody", capture_output=True)
+        done = subprocess.run([python, "-c", "pass"], user=uid, group=uid, capture_output=True)
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0
 
 
 @pytest.mark.slow
-def test_without_bwrap_run_autograder_grades_as_nobody_and_says_so(gradescope, tmp_path):
-    """bwrap broken (a stand-in that fails): graded as nobody, references unreadable, warned?"""
+def test_without_bwrap_run_autograder_grades_as_its_own_user_and_says_so(gradescope, tmp_path):
+    """bwrap broken (a stand-in that fails): graded as a uid of its own, the grader's files
+    unreadable and unimportable, no process of that uid left afterwards (a daemon included),
+    full marks for a correct submission, and a warning?"""
     if os.geteuid() != 0:
         pytest.skip("the fallback needs root")
     root, env = gradescope
     python = Path(env["PATH"].split(":")[0]) / "python3"
-    if not nobody_can_run(python):
-        pytest.skip(f"user nobody cannot run {python.resolve()}")
+    if not student_can_run(python):
+        pytest.skip(f"the student's uid cannot run {python.resolve()}")
     broken = tmp_path / "bin"
     broken.mkdir()
     (broken / "bwrap").write_text(
@@ -266,6 +320,7 @@ def test_without_bwrap_run_autograder_grades_as_nobody_and_says_so(gradescope, t
     (broken / "bwrap").chmod(0o755)
     env = {**env, "PATH": f"{broken}:{env['PATH']}"}
     references = root / "source" / "autograder" / "references" / "optimizers_core.json"
+    marker = f"{samples.DAEMON_MARKER}2"
     spied = json.loads(paths.SOLUTION_NOTEBOOK.read_text())
     spied["cells"].append(
         {
@@ -274,7 +329,11 @@ def test_without_bwrap_run_autograder_grades_as_nobody_and_says_so(gradescope, t
             "metadata": {},
             "execution_count": None,
             "outputs": [],
-            "source": SPY.format(references=str(references)),
+            "source": SPY.format(
+                references=str(references),
+                checks=str(root / "source" / "autograder" / "checks" / "test_optimizers.py"),
+                marker=marker,
+            ),
         }
     )
     notebook = tmp_path / paths.NOTEBOOK_NAME
@@ -288,5 +347,9 @@ def test_without_bwrap_run_autograder_grades_as_nobody_and_says_so(gradescope, t
     assert "No permissions to create namespace" in document["output"]
     assert "WITHOUT THE BWRAP SANDBOX" in stdout
     printed = "\n".join(document["extra_data"]["notes"])
-    assert f"uid {pwd.getpwnam('nobody').pw_uid}" in printed and "REFERENCES DENIED" in printed
+    (uid,) = [int(w) for w in re.findall(r"uid (\d+)", printed)]
+    assert uid in sandbox.STUDENT_UIDS and "REFERENCES DENIED" in printed
+    assert "GRADER IMPORTED" not in printed and "GRADER READABLE" not in printed
+    assert "DAEMON RUNNING" in printed and daemons(marker) == []
+    assert not [p for p in psutil.process_iter(["uids"]) if uid in p.info["uids"]]
     assert references.stat().st_mode & 0o777 == 0o600
