@@ -30,6 +30,7 @@ class CheckResult:
     max_score: float
     passed: bool
     output: str
+    hint: str | None = None  # the key in course_utils.hints.HINTS of the hint in `output`
 
 
 class Submission:
@@ -37,6 +38,7 @@ class Submission:
 
     def __init__(self, run, references):
         self.run, self.references = run, references
+        self.last_hint = None  # key of the hint given by the running test, if any
 
     def require_class(self, optimizer):
         info = self.run.classes.get(optimizer)
@@ -149,6 +151,7 @@ class Submission:
                 self.references[case.id]["path"],
                 case.params["kwargs"]["learning_rate"],
             )
+        self.last_hint = key
         return f" Hint: {HINTS[key]}" if key else ""
 
 
@@ -176,11 +179,14 @@ class GradingPlugin:
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         report = outcome.get_result()
+        if report.when == "setup":
+            self._submission.last_hint = None
         if report.when == "call" or (report.when == "setup" and report.failed):
-            self.results.append(_result(item, report))
+            hint = None if report.passed else self._submission.last_hint
+            self.results.append(_result(item, report, hint))
 
 
-def _result(item, report):
+def _result(item, report, hint=None):
     params = item.callspec.params
     key = item.get_closest_marker("grade").args[0].format(**params)
     optimizer = params["optimizer"]
@@ -194,6 +200,7 @@ def _result(item, report):
         max_score=float(test.points),
         passed=report.passed,
         output=message,
+        hint=hint,
     )
 
 

@@ -31,6 +31,7 @@ class SubmissionRun:
     stdout: str = ""
     stderr: str = ""
     notes: list = dataclasses.field(default_factory=list)
+    stops: list = dataclasses.field(default_factory=list)  # see `add_stop`
     seconds: float = 0.0
     attempts: int = 0
 
@@ -118,6 +119,7 @@ def run_cells(cells, launch, limits=None, case_list=None):
         reason = outcome.killed or _exit_reason(outcome.returncode)
         unit = outcome.unit or ("startup",)
         run.notes.append(f"the sandbox was stopped during {_unit_name(unit)}: {reason}")
+        add_stop(run, _unit_name(unit), outcome.limit, reason)
         if unit[0] == "cell":
             killed_cells.add(unit[1])
             run.cells[unit[1]] = {"status": "error", "error": f"stopped: {reason}"}
@@ -167,6 +169,17 @@ def _charge_the_rest(run, job_cells, pending_cases, seconds):
         run.results.setdefault(case.id, {"result": None, "error": why})
 
 
+LIMITS = ("time", "cpu", "memory", "processes")
+
+
+def add_stop(run, where, limit, reason):
+    """Record in `run.stops`, once, that code was stopped: where (e.g. 'cell 3'), at which limit
+    (one of LIMITS, or None when it crashed or exited) and why, in words."""
+    record = {"where": where, "limit": limit if limit in LIMITS else None, "reason": reason}
+    if record not in run.stops:
+        run.stops.append(record)
+
+
 def _absorb(run, outcome):
     run.stdout += outcome.stdout
     run.stderr += outcome.stderr
@@ -177,6 +190,9 @@ def _absorb(run, outcome):
                 "status": str(event.get("status")),
                 "error": _text(event.get("error")),
             }
+            if event.get("limit") in LIMITS:
+                where = _unit_name(("cell", event["index"]))
+                add_stop(run, where, event["limit"], run.cells[event["index"]]["error"])
         elif kind == "classes" and isinstance(event.get("classes"), dict):
             run.classes = {
                 name: {"defined": bool(info.get("defined")), "error": _text(info.get("error"))}
@@ -188,6 +204,9 @@ def _absorb(run, outcome):
                 "result": event.get("result"),
                 "error": _text(event.get("error")),
             }
+            if event.get("limit") in LIMITS:
+                where = _unit_name(("case", event["id"]))
+                add_stop(run, where, event["limit"], run.results[event["id"]]["error"])
 
 
 def _text(value, limit=2000):

@@ -38,6 +38,22 @@ HINTS = {
     "every step.",
 }
 
+# The same mistakes named for an instructor (the grader's class report ranks them).
+MISTAKES = {
+    "not_implemented": "optimizer not written (apply_gradients still raises NotImplementedError)",
+    "sign": "update with the wrong sign (adds the step instead of subtracting it)",
+    "learning_rate": "step not scaled by the learning rate exactly once",
+    "bias_correction": "Adam's bias correction wrong (1 - beta**t with t = 1 on the first call)",
+    "state_not_kept": "state (velocity, moments) not carried from one call to the next",
+    "step_counter_not_advanced": "Adam's step counter t never advanced",
+    "step_counter_per_variable": "Adam's step counter advanced once per variable, not per call",
+    "shared_state": "one state shared by all variables instead of one per variable",
+    "state_keyed_by_shape": "state keyed by the variable's shape, shared by variables of one shape",
+    "no_update": "apply_gradients does not change the variable (e.g. `var = var - step`)",
+    "epsilon": "Adam's epsilon missing or inside the square root",
+    "timeout": "code too slow: an endless loop or work repeated at every step",
+}
+
 BETA_1, BETA_2 = 0.9, 0.999  # Adam's defaults, which the public cases use
 
 

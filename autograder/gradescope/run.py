@@ -3,7 +3,8 @@
     python -m autograder gradescope-run [--root /autograder] [--sandbox auto|bwrap|unprivileged]
 
 The notebook graded is the one in ROOT/submission named like the assignment, else the only one;
-ROOT/results/results.json gets the grader's results (Gradescope's schema).
+ROOT/results/results.json gets the grader's results (Gradescope's schema), and nothing else is
+built: Gradescope shows that document's HTML outputs (see `report.results_json`), no page.
 
 Sandbox policy. `auto` uses bwrap when it works. Gradescope's containers often cannot create user
 namespaces; then, and only as root, grading falls back to the `unprivileged` mode: no namespaces
@@ -18,8 +19,8 @@ grader. The results' output and extra_data say so. Without bwrap and without roo
 grade.
 """
 
+import html
 import os
-import tempfile
 from pathlib import Path
 
 from autograder import discover, grade, references, report, sandbox
@@ -77,11 +78,10 @@ def grade_submission(root=DEFAULT_ROOT, requested="auto", limits=None, log=print
         protect(results_dir)
     notebook, problem = discover.pick_notebook(root / "submission")
     found = discover.Found(STUDENT, notebook, problem)
-    with tempfile.TemporaryDirectory(prefix="gradescope-") as out_dir:
-        document = grade.grade_one(found, out_dir, mode, limits)
+    document, _ = grade.grade_task(grade.prepare(found), mode, limits, feedback=False)
     document["extra_data"]["sandbox"] = mode
-    if warning:
-        document["output"] = f"{warning}\n\n{document['output']}"
+    if warning:  # the output is HTML (report.results_json)
+        document["output"] = f"{html.escape(warning)}\n{document['output']}"
     results_dir.mkdir(parents=True, exist_ok=True)
     staging = results_dir / ".results.json.tmp"
     staging.write_text(report.dump_json(document))

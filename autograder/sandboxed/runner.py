@@ -10,11 +10,16 @@ each flushed at once, so that the supervisor outside knows what finished even if
 is killed:
 
     {"event": "cell-start", "index": i}
-    {"event": "cell", "index": i, "status": "ok" | "error", "error": str | None}
+    {"event": "cell", "index": i, "status": "ok" | "error", "error": str | None,
+     "limit": "time" | "memory" | None}
     {"event": "classes", "classes": {name: {"defined": bool, "error": str | None}}}
     {"event": "case-start", "id": id}
-    {"event": "case", "id": id, "result": {...} | None, "error": str | None}
+    {"event": "case", "id": id, "result": {...} | None, "error": str | None,
+     "limit": "time" | "memory" | None}
     {"event": "done"}
+
+`limit` says that the error is a limit of this runner (its timer, or the address-space limit
+raising MemoryError), not a mistake of the code.
 
 Nothing here decides a score: the grader compares the data outside, in a process that never runs
 student code.
@@ -66,6 +71,13 @@ def describe(error, limit=2000):
     where = f" ({frames[-1].filename[1:-1]}, line {frames[-1].lineno})" if frames else ""
     text = f"{type(error).__name__}: {error}{where}"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def limit_of(error):
+    """'time' or 'memory' when `error` is a limit of the runner, else None."""
+    if isinstance(error, TimeLimit):
+        return "time"
+    return "memory" if isinstance(error, MemoryError) else None
 
 
 class Events:
@@ -122,7 +134,13 @@ def run_cells(cells, namespace, timeout, emit):
             code = compile(to_python(cell["source"]), f"<cell {cell['index']}>", "exec")
             limited(timeout, f"cell {cell['index']}", exec, code, namespace)
         except BaseException as error:  # noqa: BLE001 - student code may raise anything, exit too
-            emit(event="cell", index=cell["index"], status="error", error=describe(error))
+            emit(
+                event="cell",
+                index=cell["index"],
+                status="error",
+                error=describe(error),
+                limit=limit_of(error),
+            )
         else:
             emit(event="cell", index=cell["index"], status="ok", error=None)
 
@@ -173,7 +191,13 @@ def run_cases(cases, namespace, timeout, emit):
         except BaseException as error:  # noqa: BLE001
             if isinstance(error, TimeLimit):
                 timeouts[name] = timeouts.get(name, 0) + 1
-            emit(event="case", id=case["id"], result=None, error=describe(error))
+            emit(
+                event="case",
+                id=case["id"],
+                result=None,
+                error=describe(error),
+                limit=limit_of(error),
+            )
         else:
             emit(event="case", id=case["id"], result=result, error=None)
 

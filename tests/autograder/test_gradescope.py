@@ -164,6 +164,33 @@ def test_the_unprivileged_runner_imports_only_what_the_sandbox_shows():
     assert modes <= {0o755, 0o644}
 
 
+def test_gradescope_run_builds_only_what_gradescope_shows(monkeypatch, tmp_path):
+    """results.json and nothing else (no feedback page, no plots), its output HTML showing what
+    the code printed, escaped, after the sandbox warning?"""
+    from autograder import grade, report
+    from autograder.run_submission import SubmissionRun
+
+    def nothing_else(*args, **kwargs):
+        raise AssertionError("built something Gradescope does not show")
+
+    printed = "<b>loss</b> & <script>x</script>"
+    monkeypatch.setattr(grade, "run_cells", lambda *args: SubmissionRun(stdout=printed))
+    monkeypatch.setattr(report, "public_plots", nothing_else)
+    monkeypatch.setattr(report, "feedback_html", nothing_else)
+    monkeypatch.setattr(run, "choose_sandbox", lambda requested: ("bwrap", "WARNING: <test>"))
+    monkeypatch.setattr(run, "protect", lambda results_dir: results_dir.mkdir(parents=True))
+    (tmp_path / "submission").mkdir()
+    shutil.copy(paths.STUDENT_NOTEBOOK, tmp_path / "submission" / paths.NOTEBOOK_NAME)
+
+    document = run.grade_submission(tmp_path, log=lambda line: None)
+    assert [p.name for p in (tmp_path / "results").iterdir()] == ["results.json"]
+    assert json.loads((tmp_path / "results" / "results.json").read_text()) == document
+    assert document["output"].startswith("WARNING: &lt;test&gt;\n<p>")
+    shown = "<pre>&lt;b&gt;loss&lt;/b&gt; &amp; &lt;script&gt;x&lt;/script&gt;</pre>"
+    assert shown in document["output"]
+    assert document["output_format"] == "html"
+
+
 def test_gradescope_run_refuses_with_exit_code_2(monkeypatch, tmp_path):
     def unavailable(root, requested):
         raise sandbox.SandboxUnavailable("no bwrap, not root")
@@ -243,9 +270,10 @@ def check_schema(document):
         document
     )
     assert len(document["tests"]) == len([t for o in cases.OPTIMIZERS for t in cases.tests_for(o)])
+    assert document["output_format"] == "html"
     for test in document["tests"]:
         assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
-        assert test["status"] in ("passed", "failed")
+        assert test["status"] in ("passed", "failed") and test["output_format"] == "html"
     assert document["score"] == pytest.approx(sum(t["score"] for t in document["tests"]))
     assert sum(t["max_score"] for t in document["tests"]) == 33
 
@@ -260,6 +288,7 @@ def test_run_autograder_grades_the_solution_and_the_untouched_notebook(gradescop
     assert document["score"] == 33
     assert document["extra_data"]["sandbox"] == "bwrap"
     assert "WARNING" not in document["output"]
+    assert [p.name for p in (root / "results").iterdir()] == ["results.json"]
 
     document, _ = run_autograder(root, env, paths.STUDENT_NOTEBOOK)
     check_schema(document)
@@ -346,7 +375,7 @@ def test_without_bwrap_run_autograder_grades_as_its_own_user_and_says_so(gradesc
     assert document["output"].startswith("WARNING: GRADED WITHOUT THE BWRAP SANDBOX")
     assert "No permissions to create namespace" in document["output"]
     assert "WITHOUT THE BWRAP SANDBOX" in stdout
-    printed = "\n".join(document["extra_data"]["notes"])
+    printed = document["output"]  # shown to the student (HTML)
     (uid,) = [int(w) for w in re.findall(r"uid (\d+)", printed)]
     assert uid in sandbox.STUDENT_UIDS and "REFERENCES DENIED" in printed
     assert "GRADER IMPORTED" not in printed and "GRADER READABLE" not in printed
