@@ -4,13 +4,16 @@ nbgrader"). The assignment is `optimizers_core`:
     nbgrader generate_assignment optimizers_core   # release/optimizers_core/optimizers_core.ipynb
     nbgrader release_assignment optimizers_core    # to the exchange (--Exchange.root=...)
     nbgrader collect optimizers_core               # submitted/<student>/optimizers_core/
-    python -m autograder grade submitted --out out/nbgrader
+    python -m autograder grade submitted --out out/nbgrader  # also into the gradebook
     python -m autograder nbgrader-feedback out/nbgrader .
     nbgrader release_feedback optimizers_core
+    nbgrader export                                # grades.csv, from the gradebook
 
 nbgrader reads the instructor version from source/<assignment>/: the committed
 source/optimizers_core/optimizers_core.ipynb is a relative link to solutions/optimizers_core.ipynb,
-the lesson's single source of truth. release/, submitted/, autograded/, feedback/ and gradebook.db
+the lesson's single source of truth; its graded cells (one per exercise, points = the exercise's
+subtotal) are what the gradebook records and `autograder grade` fills in
+(autograder/nbgrader_gradebook.py). release/, submitted/, autograded/, feedback/ and gradebook.db
 are generated (git-ignored).
 """
 

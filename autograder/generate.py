@@ -3,7 +3,9 @@
 They are the student notebook and `solutions/optimizers.py`.
 
 The solution notebook is the single source of truth. Its exercise cells carry nbgrader's
-`### BEGIN SOLUTION` / `### END SOLUTION` markers and `nbgrader.solution` metadata:
+`### BEGIN SOLUTION` / `### END SOLUTION` markers and `nbgrader.solution` metadata; after each
+exercise a graded cell (`nbgrader.grade`, a comment) holds its points for nbgrader's gradebook
+(see `nbgrader_gradebook`):
 
 - the student notebook is made by nbgrader's own preprocessors (solutions cleared to a
   `raise NotImplementedError()` stub, outputs cleared, checksums computed), as `nbgrader
@@ -54,6 +56,11 @@ def read_notebook(path):
 def is_solution_cell(cell):
     """Is this an exercise cell (nbgrader `solution: true`)?"""
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution", False))
+
+
+def is_graded_cell(cell):
+    """Is this a graded cell (nbgrader `grade: true`), which holds points in the gradebook?"""
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade", False))
 
 
 def is_demo_cell(cell):

@@ -85,3 +85,22 @@ def test_shows_every_figure(executed):
     """Are the loss figure, three path figures and three self-check figures displayed?"""
     images = [o for o in outputs(executed) if "image/png" in o.get("data", {})]
     assert len(images) == 7
+
+
+def test_one_graded_cell_per_exercise_worth_its_subtotal():
+    """Does each exercise have one graded comment cell whose points are its tests' subtotal?"""
+    from autograder import cases, generate, nbgrader_gradebook
+
+    nb = generate.read_notebook(paths.SOLUTION_NOTEBOOK)
+    graded = {
+        cell.metadata.nbgrader.grade_id: cell for cell in nb.cells if generate.is_graded_cell(cell)
+    }
+    assert set(graded) == {nbgrader_gradebook.tests_cell_id(e) for e in cases.OPTIMIZERS}
+    for exercise in cases.OPTIMIZERS:
+        cell = graded[nbgrader_gradebook.tests_cell_id(exercise)]
+        points = sum(test.points for test in cases.tests_for(exercise))
+        assert cell.metadata.nbgrader.points == points
+        assert cell.cell_type == "code" and not generate.is_solution_cell(cell)
+        lines = cell.source.splitlines()
+        assert lines and all(line.startswith("#") for line in lines) and exercise in cell.source
+    assert sum(cell.metadata.nbgrader.points for cell in graded.values()) == cases.max_score()

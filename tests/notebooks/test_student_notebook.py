@@ -90,3 +90,15 @@ def test_runs_until_the_first_stub_and_stops_with_not_implemented():
         execute_notebook(paths.STUDENT_NOTEBOOK)
     assert failure.value.ename == "NotImplementedError"
     assert "GradientDescent(learning_rate=learning_rate)" in str(failure.value)
+
+
+def test_graded_cells_reach_the_student_copy_locked():
+    """Are the graded cells in the student copy, as in the source, locked and checksummed?"""
+    solution = generate.read_notebook(paths.SOLUTION_NOTEBOOK)
+    student = generate.read_notebook(paths.STUDENT_NOTEBOOK)
+    source = [c for c in solution.cells if generate.is_graded_cell(c)]
+    released = [c for c in student.cells if generate.is_graded_cell(c)]
+    assert source and [c.source for c in released] == [c.source for c in source]
+    for before, after in zip(source, released, strict=True):
+        assert after.metadata.nbgrader.points == before.metadata.nbgrader.points
+        assert after.metadata.nbgrader.checksum and after.metadata.deletable is False
