@@ -46,7 +46,8 @@ def mistakes(docs):
                 continue
             seen.add(key)
             by_test = tests.setdefault(key, {})
-            by_test[test["name"]] = by_test.get(test["name"], 0) + 1
+            name = str(test.get("name"))
+            by_test[name] = by_test.get(name, 0) + 1
         for key in seen:
             students[key] = students.get(key, 0) + 1
     ranked = sorted(students, key=lambda k: (-students[k], k))
@@ -111,8 +112,7 @@ def _figures(docs):
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    top = max(doc["extra_data"]["max_score"] for doc in docs.values())
-    scores = [doc["score"] for doc in docs.values()]
+    scores, top = _scores_of(docs)
     fig = Figure(figsize=(6.4, 2.8))
     ax = fig.subplots()
     ax.hist(scores, bins=[b - 0.5 for b in range(int(top) + 2)], color="tab:blue")
@@ -135,12 +135,27 @@ def _figures(docs):
 
     fig = Figure(figsize=(6.4, 2.8))
     ax = fig.subplots()
-    ax.hist([doc.get("execution_time", 0) for doc in docs.values()], bins=20, color="tab:gray")
+    ax.hist(_times_of(docs), bins=20, color="tab:gray")
     ax.set_xlabel("grading time per submission (s)")
     ax.set_ylabel("students")
     fig.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.18)
     out["times.png"] = _png(fig)
     return out
+
+
+def _number(value):
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def _scores_of(docs):
+    """([score of each document], the highest max_score): 0 for what a document lacks."""
+    scores = [_number(doc.get("score")) for doc in docs.values()]
+    top = max(_number((doc.get("extra_data") or {}).get("max_score")) for doc in docs.values())
+    return scores, top
+
+
+def _times_of(docs):
+    return [_number(doc.get("execution_time")) for doc in docs.values()]
 
 
 def _png(fig):
@@ -192,8 +207,8 @@ def _img(figures, name, alt):
 
 
 def _scores(docs):
-    scores = sorted(doc["score"] for doc in docs.values())
-    top = max(doc["extra_data"]["max_score"] for doc in docs.values())
+    scores, top = _scores_of(docs)
+    scores = sorted(scores)
     full = sum(s >= top for s in scores)
     return (
         f"<h2>Scores</h2><p>Median {statistics.median(scores):g} of {top:g}; "
@@ -249,7 +264,7 @@ def _stops(docs):
 
 
 def _times(docs):
-    times = sorted(doc.get("execution_time", 0) for doc in docs.values())
+    times = sorted(_times_of(docs))
     return (
         f"<h2>Grading time per submission</h2><p>Median {statistics.median(times):g} s, "
         f"slowest {times[-1]:g} s, {sum(times):.0f} s in all.</p>"

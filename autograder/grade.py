@@ -346,12 +346,16 @@ def grade_batch(
         f"graded {len(todo) - len(failures)} of {len(todo)} in {time.monotonic() - start:.1f} s; "
         f"grades in {out_dir / GRADES}"
     )
-    progress.note(f"class report in {class_report.write(out_dir, docs)}")
-    for line in class_report.common_mistakes(docs):
-        progress.note(line)
     from autograder import nbgrader_gradebook  # if `path` is an nbgrader course's submitted/
 
-    return nbgrader_gradebook.record_grades(path, docs, progress.note) and not failures
+    recorded = nbgrader_gradebook.record_grades(path, docs, progress.note)
+    try:
+        progress.note(f"class report in {class_report.write(out_dir, docs)}")
+    except Exception as failure:  # noqa: BLE001 - the grades are written; the report comes extra
+        progress.note(f"{out_dir / class_report.REPORT} not written: {_why(failure)}")
+    for line in class_report.common_mistakes(docs):  # the summary ends with the common mistakes
+        progress.note(line)
+    return recorded and not failures
 
 
 def _write_outcome(out_dir, student, outcome, error, mode):

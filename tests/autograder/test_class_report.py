@@ -111,3 +111,10 @@ def test_a_batch_writes_the_report_and_ends_its_summary_with_the_common_mistakes
     assert len(docs) == 2 and lines[-len(mistakes) :] == mistakes
     assert f"class report in {tmp_path / 'out' / 'report.html'}" in lines
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+def test_a_document_missing_fields_does_not_stop_the_report(tmp_path):
+    """Is a results document without score, times or extra_data counted as zero, not a crash?"""
+    docs = {"a": graded("a", ["sign"]), "b": {"tests": [{"name": "x", "status": "failed"}]}}
+    text = class_report.write(tmp_path, docs).read_text()
+    assert "2 graded submissions" in text and (tmp_path / "report" / "scores.png").is_file()
