@@ -8,14 +8,19 @@ The runner (`autograder.sandboxed.runner`) executes student code. It runs:
   solutions, reference data, other submissions or output folder; a fresh, size-limited /tmp as
   home. With `--die-with-parent` and its own PID namespace, nothing it starts outlives it.
 - with `none`: as a plain subprocess (no isolation; only for machines without bwrap, on request).
-- with `unprivileged`: like `none`, but as user nobody in a home of its own (the grader must be
-  root): the Gradescope fallback for containers that cannot create namespaces.
+- with `unprivileged`: like `none`, but as a uid of its own (`student_uid`, killed entirely
+  afterwards) in a home of its own, importing only a copy of what bwrap would show
+  (`student_packages`); the grader must be root: the Gradescope fallback for containers that
+  cannot create namespaces (see `autograder.gradescope.run`).
 
-In both modes this process enforces the limits by watching the runner from outside
-(`autograder.supervisor`): wall-clock and CPU time per cell and per test, total resident memory,
-number of processes; it reads only JSON lines from the events pipe and keeps a bounded prefix of
-what the code prints. `run_job` starts a cold runner per job; `autograder.warm` runs jobs in
-fresh children of a pre-imported zygote in a long-lived sandbox, with the same isolation.
+In every mode the runner starts in a memory and pids cgroup of its own where the host has them
+(`autograder.cgroup`: the kernel counts every page and task of the sandbox), under rlimits (CPU,
+address space, file size, no core; NPROC for the dedicated uid), and this process watches it
+from outside (`autograder.supervisor`): wall-clock and CPU time per cell and per test, the
+submission's deadline, memory, number of processes; it reads only JSON lines from the events
+pipe and keeps a bounded prefix of what the code prints. `run_job` starts a cold runner per job;
+`autograder.warm` runs jobs in fresh children of a pre-imported zygote in a long-lived sandbox,
+with the same isolation and limits.
 """
 
 import dataclasses
