@@ -333,3 +333,28 @@ def test_a_group_that_cannot_be_made_is_a_fallback_not_a_crash(monkeypatch, tmp_
         assert found.version is None and "cannot make a group" in found.reason
     finally:
         cgroup.support.cache_clear()
+
+
+def test_the_grader_finds_its_own_groups_from_proc(tmp_path):
+    """From /proc/self/{mountinfo,cgroup}: the v1 memory and pids folders, the v2 folder, with a
+    mount whose root is the grader's own group (a container) as well as the host's root?"""
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(
+        "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+        "35 31 0:32 /docker/abc /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+        "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
+        "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+    )
+    own = tmp_path / "cgroup"
+    own.write_text("8:pids:/grading\n4:memory:/docker/abc\n1:cpu,cpuacct:/\n0::/user/grader\n")
+    mounts, groups = cgroup._mounts(mountinfo), cgroup._own_groups(own)
+    assert groups["memory"] == "/docker/abc" and groups["cpuacct"] == "/" and groups[""]
+    folders = {m[2] + ",".join(sorted(m[3] & {"memory", "pids"})): m for m in mounts}
+    memory = cgroup._folder(folders["cgroupmemory"], groups["memory"])
+    assert memory == Path("/sys/fs/cgroup/memory")
+    assert cgroup._folder(folders["cgrouppids"], groups["pids"]) == Path(
+        "/sys/fs/cgroup/pids/grading"
+    )
+    assert cgroup._folder(folders["cgroup2"], groups[""]) == Path(
+        "/sys/fs/cgroup/unified/user/grader"
+    )
