@@ -19,6 +19,18 @@ _EXPORTS = {
     "loss_grid_x": "losses",
     "plot_loss_and_gradient": "plotting",
     "viz_paths": "plotting",
+    "compare_on_surfaces": "plotting",
+    "effective_learning_rates": "plotting",
+    "contour_paths": "plotting",
+    "loss_curves": "plotting",
+    "HIMMELBLAU": "surfaces",
+    "ROSENBROCK": "surfaces",
+    "SADDLE": "surfaces",
+    "SURFACES": "surfaces",
+    "VALLEY": "surfaces",
+    "Surface": "surfaces",
+    "SurfaceRun": "surfaces",
+    "run_on_surface": "surfaces",
     "check": "selfcheck",
 }
 

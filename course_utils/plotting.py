@@ -1,4 +1,5 @@
-"""Figures of the course: the loss with its gradient, and optimizer paths over the log-loss.
+"""Figures of the course: the loss with its gradient, and optimizer paths over the log-loss
+(lesson 1); optimizer paths over the contours of a surface, and loss curves (lesson 2).
 
 Each function draws on a new figure and returns it (a `matplotlib.figure.Figure`), so a notebook
 shows it and a test can inspect its artists. They work under any backend, Agg included.
@@ -6,7 +7,10 @@ shows it and a test can inspect its artists. They work under any backend, Agg in
 
 import itertools
 
+import matplotlib.colors
+import matplotlib.lines
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 
 from course_utils.losses import GLOBAL_MINIMUM, INFLECTION_POINT, grad, loss, loss_grid_x
@@ -72,4 +76,181 @@ def viz_paths(param_map, x_vals, loss_fn, title, max_iters=2000):
     ax.set_title(f"{title} parameter paths")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right")
+    return fig
+
+
+# --- Lesson 2: optimizer paths on surfaces of two variables --------------------------------------
+
+# Visible both on the viridis contours and on white (loss curves): one colour per label.
+SURFACE_PATH_COLORS = ("tab:red", "tab:orange", "magenta", "deepskyblue", "lime", "k", "tab:brown")
+
+
+def _path_colors(labels):
+    return dict(zip(labels, itertools.cycle(SURFACE_PATH_COLORS)))
+
+
+def _log_levels(gaps, num):
+    """`num` log-spaced levels from the smallest positive gap (at most 1e-6 of the largest) up."""
+    high = float(gaps.max())
+    positive = gaps[gaps > 0]
+    low = max(float(positive.min()) if positive.size else high * 1e-6, high * 1e-6)
+    return np.geomspace(low, high, num)
+
+
+def draw_surface(ax, surface, levels=20, grid_size=200):
+    """Fill `ax` with the contours of `surface` (log-spaced levels of loss - minimum), mark its
+    minima (white stars) and its saddle point (a white cross) and fix the view to its bounds.
+    Returns the filled contour set."""
+    grid_x, grid_y, values = surface.grid(grid_size)
+    gaps = values - surface.minimum_value
+    levels = _log_levels(gaps, levels)
+    gaps = np.clip(gaps, levels[0], levels[-1])
+    filled = ax.contourf(
+        grid_x, grid_y, gaps, levels=levels, norm=matplotlib.colors.LogNorm(), cmap="viridis"
+    )
+    minima = np.array(surface.minima)
+    ax.plot(minima[:, 0], minima[:, 1], "*", c="w", mec="k", ms=14, ls="none")
+    if surface.saddle is not None:
+        ax.plot(*surface.saddle, "X", c="w", mec="k", ms=10, ls="none")
+    ax.set_xlim(surface.x_range)
+    ax.set_ylim(surface.y_range)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(f"{surface.name}: {surface.formula}")
+    return filled
+
+
+def _colorbar(fig, filled, ax):
+    """A colour bar for `draw_surface`'s contours, with ticks at powers of ten."""
+    bar = fig.colorbar(filled, ax=ax, label="loss - minimum")
+    bar.locator = matplotlib.ticker.LogLocator()
+    bar.formatter = matplotlib.ticker.LogFormatterSciNotation()
+    bar.update_ticks()
+    return bar
+
+
+def _draw_path(ax, surface, path, color, label):
+    """One path: a line through its finite points, a circle at the start, a square at the end.
+    A path that left the view or stopped at a non-finite point is labelled "diverged"."""
+    path = np.asarray(path, dtype=np.float64).reshape(-1, 2)
+    finite = np.isfinite(path).all(axis=1)
+    if not finite.any():
+        return
+    shown = path[: np.argmin(finite)] if not finite.all() else path
+    (low_x, high_x), (low_y, high_y) = surface.x_range, surface.y_range
+    end = shown[-1]
+    inside = low_x <= end[0] <= high_x and low_y <= end[1] <= high_y
+    if not (finite.all() and inside):
+        label = f"{label} (diverged)"
+    ax.plot(shown[:, 0], shown[:, 1], "-", c=color, lw=1.5, label=label)
+    ax.plot(*shown[0], "o", c=color, mec="k", ms=8, ls="none")
+    end = np.clip(end, [low_x, low_y], [high_x, high_y])
+    ax.plot(*end, "s", c=color, mec="k", ms=8, ls="none")
+
+
+def _legend_with_markers(ax, surface, loc="best"):
+    """A legend of the paths, then what the start, end, minimum and saddle markers mean."""
+    handles, labels = ax.get_legend_handles_labels()
+    keys = [("o", "w", "start"), ("s", "w", "end"), ("*", "w", "minimum")]
+    if surface.saddle is not None:
+        keys.append(("X", "w", "saddle point"))
+    for marker, color, label in keys:
+        handles.append(
+            matplotlib.lines.Line2D([], [], marker=marker, c=color, mec="k", ls="none", ms=8)
+        )
+        labels.append(label)
+    ax.legend(handles, labels, loc=loc, framealpha=0.8, fontsize="small")
+
+
+def contour_paths(surface, paths, ax=None, title=None, levels=20):
+    """Draw `paths` ({label: array of (x, y) points}) over the filled contours of `surface`.
+
+    Each path is a line from a circle (its start) to a square (its end), in its own colour, with
+    a legend; the colour bar shows loss - minimum on a log scale. Draws on `ax` when given (of a
+    figure made by the caller), else on a new figure. Returns the figure.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 6.5))
+    fig = ax.figure
+    filled = draw_surface(ax, surface, levels=levels)
+    _colorbar(fig, filled, ax)
+    for label, color in _path_colors(paths).items():
+        _draw_path(ax, surface, paths[label], color, label)
+    _legend_with_markers(ax, surface)
+    if title is not None:
+        ax.set_title(title)
+    return fig
+
+
+def compare_on_surfaces(paths_by_surface, ncols=2, levels=20):
+    """One panel per surface ({surface: {label: path}}), side by side, each as `contour_paths`
+    draws it; a label keeps its colour in every panel. Returns the figure."""
+    surfaces = list(paths_by_surface)
+    ncols = min(ncols, len(surfaces))
+    nrows = -(-len(surfaces) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.5 * ncols, 5.5 * nrows), squeeze=False)
+    labels = list(dict.fromkeys(label for paths in paths_by_surface.values() for label in paths))
+    colors = _path_colors(labels)
+    for ax, surface in zip(axes.flat, surfaces):
+        paths = paths_by_surface[surface]
+        filled = draw_surface(ax, surface, levels=levels)
+        _colorbar(fig, filled, ax)
+        for label, path in paths.items():
+            _draw_path(ax, surface, path, colors[label], label)
+        _legend_with_markers(ax, surface)
+    for ax in axes.flat[len(surfaces) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(losses, minimum=0.0, title="Loss against iteration", ax=None, floor=1e-16):
+    """Plot loss - `minimum` against the iteration for each run ({label: losses}), log y axis.
+
+    The first value is the start (iteration 0). Values that reach the minimum exactly (a gap of
+    0, which a log axis cannot show) and non-finite values are left out of the line; the axis
+    stops at `floor` (gaps below it are off the plot). Returns the figure.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 5))
+    fig = ax.figure
+    for label, color in _path_colors(losses).items():
+        gaps = np.asarray(losses[label], dtype=np.float64) - minimum
+        shown = np.where(np.isfinite(gaps) & (gaps > 0), gaps, np.nan)
+        ax.plot(np.arange(gaps.size), shown, c=color, label=label)
+    ax.set_yscale("log")
+    if ax.get_ylim()[0] < floor:
+        ax.set_ylim(bottom=floor)
+    ax.set_xlabel("Iteration")
+    ax.set_ylabel("loss - minimum")
+    ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    if losses:
+        ax.legend()
+    return fig
+
+
+def effective_learning_rates(runs, title="Effective learning rate per coordinate"):
+    """Plot, for each run ({label: SurfaceRun}), the step each coordinate took divided by the
+    gradient it was given, |v_t - v_(t-1)| / |g_(t-1)|, against t on a log y axis: x solid, y
+    dashed. For gradient descent it is the learning rate; for the adaptive methods it is the
+    learning rate they actually applied. Steps with a (nearly) zero gradient or step are left
+    out. Returns the figure."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for label, color in _path_colors(runs).items():
+        path = np.asarray(runs[label].path, dtype=np.float64)
+        gradients = np.abs(np.asarray(runs[label].gradients, dtype=np.float64)[:-1])
+        steps = np.abs(np.diff(path, axis=0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rates = np.where((gradients > 1e-30) & (steps > 0), steps / gradients, np.nan)
+        iterations = np.arange(1, len(rates) + 1)
+        ax.plot(iterations, rates[:, 0], "-", c=color, label=f"{label}: x")
+        ax.plot(iterations, rates[:, 1], "--", c=color, label=f"{label}: y")
+    ax.set_yscale("log")
+    ax.set_xlabel("Iteration")
+    ax.set_ylabel("|step| / |gradient|")
+    ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    if runs:
+        ax.legend(fontsize="small")
     return fig
