@@ -30,7 +30,8 @@ def _close_figures():
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "needs(name): needs 'sandbox' (bwrap works) or 'browser' (node, chromium)"
+        "markers",
+        "needs(name): needs 'sandbox' (bwrap works), 'cgroup' or 'browser' (node, chromium)",
     )
     needs.required()  # an unknown name in COURSE_TESTS_REQUIRE stops the run at once
 

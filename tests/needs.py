@@ -1,10 +1,11 @@
 """What some tests need from the machine, checked once per run.
 
-A test marked `@pytest.mark.needs("sandbox")` (or "browser") is skipped, with the reason, where
-that need is not met, unless the need is listed in the environment variable
-`COURSE_TESTS_REQUIRE` (comma-separated; `.ci/run` sets `sandbox,browser`): then it fails, so a
-machine that cannot prove the sandbox never passes CI. At the end of the run, `tests/conftest.py`
-prints one line per reason for every skip (see README, "Tests that cannot run here").
+A test marked `@pytest.mark.needs("sandbox")` (or "cgroup", "browser") is skipped, with the
+reason, where that need is not met, unless the need is listed in the environment variable
+`COURSE_TESTS_REQUIRE` (comma-separated; `.ci/run` sets `sandbox,cgroup,browser`): then it
+fails, so a machine that cannot prove the sandbox never passes CI. At the end of the run,
+`tests/conftest.py` prints one line per reason for every skip (README: "Tests that cannot run
+here").
 """
 
 import functools
@@ -40,7 +41,14 @@ def _browser():
     return "the browser tests need " + ", ".join(missing) if missing else None
 
 
-CHECKS = {"sandbox": _sandbox, "browser": _browser}
+def _cgroup():
+    from autograder import cgroup
+
+    support = cgroup.support()
+    return None if support.version else f"no cgroup for the sandbox here: {support.reason}"
+
+
+CHECKS = {"sandbox": _sandbox, "browser": _browser, "cgroup": _cgroup}
 
 
 @functools.cache

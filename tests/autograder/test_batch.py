@@ -13,7 +13,6 @@ from autograder.progress import Progress
 
 from .samples import SAMPLES
 
-BWRAP_OK, WHY = sandbox.bwrap_works()
 DOCUMENT = {"score": 33.0, "extra_data": {"max_score": 33.0}}
 
 
@@ -88,7 +87,7 @@ def _documents(out):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not BWRAP_OK and not os.environ.get("CI"), reason=WHY)
+@pytest.mark.needs("sandbox")
 def test_a_dask_cluster_grades_like_this_machine(tmp_path):
     """On a LocalCluster (2 worker processes), are the results those of local grading?"""
     distributed = pytest.importorskip("distributed")

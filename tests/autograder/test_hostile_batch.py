@@ -15,7 +15,6 @@ from autograder import grade, report, sandbox, submission
 
 from .samples import SAMPLES, solved, with_cell
 
-BWRAP_OK, WHY = sandbox.bwrap_works()
 NOT_JSON = "not json"
 LONG = "x" * 250  # with the staging prefix, past the 255-byte limit of a file name
 NOT_UTF8 = os.fsdecode(b"caf\xe9")  # a Latin-1 folder name
@@ -198,7 +197,7 @@ def solution_with_odd_types():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not BWRAP_OK and not os.environ.get("CI"), reason=WHY)
+@pytest.mark.needs("sandbox")
 def test_correct_students_are_graded_in_full_next_to_every_hostile_one(tmp_path):
     """In one batch with every hostile submission of issue 12, do the correct students (and the
     hostile ones that are correct) get full marks, and every other one a row saying why?"""

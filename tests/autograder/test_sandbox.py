@@ -1,6 +1,5 @@
 """The sandbox and its supervisor, with tiny jobs (no TensorFlow needed unless a case runs)."""
 
-import os
 import subprocess
 import threading
 import time
@@ -11,10 +10,7 @@ import pytest
 from autograder import bwrap_binary, cgroup, paths, run_submission, sandbox, submission, supervisor
 from autograder import cases as catalogue
 
-BWRAP_OK, WHY = sandbox.bwrap_works()
-needs_bwrap = pytest.mark.skipif(
-    not BWRAP_OK and not os.environ.get("CI"), reason=f"bwrap unavailable here: {WHY}"
-)
+needs_bwrap = pytest.mark.needs("sandbox")
 FAST = sandbox.Limits(cell_seconds=2, case_seconds=2, startup_seconds=30, grace_seconds=1)
 
 
@@ -142,10 +138,7 @@ def test_unsandboxed_mode_still_supervises():
 
 # Limits the student cannot touch ----------------------------------------------------------------
 
-needs_cgroup = pytest.mark.skipif(
-    not cgroup.support().version and not os.environ.get("CI"),
-    reason=f"no cgroup here: {cgroup.support().reason}",
-)
+needs_cgroup = pytest.mark.needs("cgroup")
 # A cell that ignores the timer and keeps re-sending its own start event (a forgery).
 FORGER = """
 import json, os, signal, sys, time

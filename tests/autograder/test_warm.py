@@ -3,7 +3,6 @@
 Consecutive jobs of one thread share its zygote, as consecutive students of one worker do.
 """
 
-import os
 import subprocess
 import time
 
@@ -13,8 +12,7 @@ from autograder import cases, cgroup, run_submission, sandbox, submission, warm
 
 from .samples import SAMPLES
 
-BWRAP_OK, WHY = sandbox.bwrap_works()
-pytestmark = pytest.mark.skipif(not BWRAP_OK and not os.environ.get("CI"), reason=WHY)
+pytestmark = pytest.mark.needs("sandbox")
 FAST = sandbox.Limits(cell_seconds=3, case_seconds=3, startup_seconds=60, grace_seconds=1)
 MARKER = "987.321"
 
@@ -175,10 +173,7 @@ def test_warm_results_are_those_of_a_cold_process(tmp_path, name, fresh_zygote):
 
 # Limits the student cannot touch ----------------------------------------------------------------
 
-needs_cgroup = pytest.mark.skipif(
-    not cgroup.support().version and not os.environ.get("CI"),
-    reason=f"no cgroup here: {cgroup.support().reason}",
-)
+needs_cgroup = pytest.mark.needs("cgroup")
 # Memory in no RSS: four files or segments of 120 MiB (each under RLIMIT_FSIZE, two per tmpfs).
 MEMFD = "files = [open(os.memfd_create(f'm{n}'), 'wb', buffering=0) for n in range(4)]"
 TMPFS = (

@@ -7,8 +7,8 @@ nothing of the developer's own JupyterLab set-up interferes, and autosave is off
 `run_all.mjs` opens the notebook in headless Chromium through playwright-core, runs *Run All*
 and reports what the page shows.
 
-Needs node, Debian's chromium and `npm ci --prefix tests/browser`; without them the test is
-skipped, unless CI is set, where it fails.
+Needs node, Debian's chromium and `npm ci --prefix tests/browser` (tests/needs.py: skipped
+without them, unless COURSE_TESTS_REQUIRE lists `browser`).
 """
 
 import json
@@ -39,28 +39,7 @@ SETTINGS = {
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 
-pytestmark = pytest.mark.browser
-
-
-def _require_tools():
-    """Skip (fail under CI) when node, chromium or the npm packages are missing."""
-    missing = [
-        what
-        for what, there in [
-            ("node", shutil.which("node")),
-            (f"{CHROMIUM} (apt-get install chromium)", CHROMIUM.exists()),
-            (
-                "tests/browser/node_modules (npm ci --prefix tests/browser)",
-                (HERE / "node_modules" / "playwright-core").is_dir(),
-            ),
-        ]
-        if not there
-    ]
-    if missing:
-        reason = "browser test needs " + ", ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(reason + " (CI is set, so this is an error)", pytrace=False)
-        pytest.skip(reason)
+pytestmark = [pytest.mark.browser, pytest.mark.needs("browser")]
 
 
 def _free_port():
@@ -110,7 +89,6 @@ def _stop(proc, shutdown_url, runtime_dir):
 @pytest.fixture
 def jupyterlab(tmp_path):
     """A JupyterLab serving a copy of the solution notebook; yields (base URL with token, log)."""
-    _require_tools()
     root = tmp_path / "root"
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
