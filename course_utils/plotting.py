@@ -97,7 +97,7 @@ def _log_levels(gaps, num):
     return np.geomspace(low, high, num)
 
 
-def draw_surface(ax, surface, levels=20, grid_size=200):
+def draw_surface(ax, surface, levels=20, grid_size=150):
     """Fill `ax` with the contours of `surface` (log-spaced levels of loss - minimum), mark its
     minima (white stars) and its saddle point (a white cross) and fix the view to its bounds.
     Returns the filled contour set."""

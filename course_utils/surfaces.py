@@ -8,18 +8,18 @@ and minimum value, a saddle point where it has one, a default start and the boun
 `apply_gradients(grads, vars)` (the course's classes) or is a Keras optimizer. The surface's
 value and gradient are compiled with `tf.function`; a course optimizer's `apply_gradients` runs
 as written (eagerly), while a Keras optimizer's whole loop is compiled, since it is nobody's
-exercise. Both round exactly like eager code (Grappler's arithmetic rewrites are off while a run
-lasts), so a correct optimizer and its Keras counterpart follow the same path bit for bit.
+exercise. Both round exactly like eager code (Grappler, TensorFlow's graph optimizer, is off
+while a run lasts), so a correct optimizer and its Keras counterpart follow the same path bit for
+bit.
 """
 
+import contextlib
 import dataclasses
 import functools
 from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
-
-from course_utils.convergence import exact_graph_arithmetic
 
 Point = tuple[float, float]
 
@@ -190,13 +190,31 @@ def run_on_surface(
     """
     start = surface.start if start is None else start
     point = tf.Variable(np.asarray(start, dtype=np.float32))
-    with exact_graph_arithmetic():
+    with graphs_as_written():
         if isinstance(optimizer, tf.keras.optimizers.Optimizer):
             points, losses, gradients = _run_keras(optimizer, surface, point, steps)
         else:
             points, losses, gradients = _run_eager(optimizer, surface, point, steps)
     gaps = losses - np.float32(surface.minimum_value)
     return SurfaceRun(points, losses, gradients, settled_at(gaps, tol))
+
+
+@contextlib.contextmanager
+def graphs_as_written():
+    """Run graphs without Grappler while the block lasts, then restore the previous setting.
+
+    Grappler's arithmetic rewrites change the last bit of some results (see
+    `course_utils.convergence.exact_graph_arithmetic`); without any rewrite a graph computes
+    exactly what its eager operations would, and the compiled Keras loops are also quicker to
+    prepare (a third of their cost here is optimizing a graph that runs once).
+    """
+    key = "disable_meta_optimizer"
+    previous = tf.config.optimizer.get_experimental_options().get(key, False)
+    tf.config.optimizer.set_experimental_options({key: True})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({key: previous})
 
 
 def settled_at(gaps: np.ndarray, tol: float) -> int | None:
