@@ -127,7 +127,7 @@ def _demo(args):
     from autograder import demo
 
     writable_folder(args.out)
-    return demo.run_demo(out_dir=args.out, sandbox_mode=_sandbox_mode(args.sandbox))
+    return demo.run_demo(args.out, _sandbox_mode(args.sandbox))
 
 
 def _release(args):

@@ -35,7 +35,6 @@ from autograder.run_submission import (
     launcher,
     read_cells,
     run_cells,
-    run_submission,
 )
 from autograder.submission import printable, without_surrogates
 
@@ -96,12 +95,6 @@ def prepare(found):
     return Task(found.student, tuple(cells or ()), problem)
 
 
-def grade_notebook(path, mode, limits=None, student=None):
-    """Grade the notebook at `path` in sandbox `mode`; returns (Grade, SubmissionRun)."""
-    run = run_submission(path, mode, limits)
-    return _grade(student or Path(path).stem, run), run
-
-
 def _grade(student, run):
     from autograder import evaluate  # pytest (see `grade_task`)
 
@@ -154,13 +147,15 @@ def writable(value):
 def not_graded(student, reason, mode=None):
     """(results document, files) of a student the grader could not grade, saying why."""
     reason = printable(reason)
-    grade = Grade(student, [], [], reason, 0.0)
     try:
+        from autograder import evaluate
+
+        grade = Grade(student, evaluate.not_graded(reason), [], reason, 0.0)
         document = writable(report.results_json(grade))
         page = without_surrogates(report.feedback_html(grade))
     except Exception:  # noqa: BLE001 - the report itself may be what failed
         document = {"score": 0.0, "output": f"Not graded: {reason}", "tests": []}
-        document["extra_data"] = {"student": student, "max_score": grade.max_score}
+        document["extra_data"] = {"student": student, "max_score": float(catalogue.max_score())}
         page = f"<!doctype html><title>Not graded</title><p>Not graded: {html.escape(reason)}</p>"
     document["extra_data"]["not_graded"] = reason
     if mode:
@@ -187,13 +182,6 @@ class _BackgroundImport:
 
 
 _SCORING_IMPORT = _BackgroundImport("autograder.evaluate", "matplotlib.figure")
-
-
-def grade_one(found, out_dir, mode, limits):
-    """Grade one discovered submission and write its files; returns its results document."""
-    document, files = grade_task(prepare(found), mode, limits)
-    write_student(out_dir, found.student, files)
-    return document
 
 
 def student_folder(student):
