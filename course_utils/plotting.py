@@ -188,7 +188,7 @@ def compare_on_surfaces(paths_by_surface, ncols=2, levels=20):
     surfaces = list(paths_by_surface)
     ncols = min(ncols, len(surfaces))
     nrows = -(-len(surfaces) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.5 * ncols, 5.5 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.8 * ncols, 4.9 * nrows), squeeze=False)
     labels = list(dict.fromkeys(label for paths in paths_by_surface.values() for label in paths))
     colors = _path_colors(labels)
     for ax, surface in zip(axes.flat, surfaces):

@@ -1,40 +1,89 @@
 """Loss surfaces of two variables for lesson 2, and a loop that runs an optimizer on one.
 
-Each surface is a `Surface`: a TensorFlow function of a point v = (x, y) (any tensor whose last
-axis has length 2, so the same function evaluates one point or a whole grid), its known minima
-and minimum value, a saddle point where it has one, a default start and the bounds of its plots.
+Each surface is a `Surface`: its loss f(x, y) and its gradient, written with arithmetic operators
+only, so that the same formula runs on TensorFlow tensors (in eager code or in a graph) and on
+NumPy arrays; its known minima and minimum value, a saddle point where it has one, a default
+start and the bounds of its plots.
 
 `run_on_surface` minimises a surface from a start with any optimizer that has
-`apply_gradients(grads, vars)` (the course's classes) or is a Keras optimizer. The surface's
-value and gradient are compiled with `tf.function`; a course optimizer's `apply_gradients` runs
-as written (eagerly), while a Keras optimizer's whole loop is compiled, since it is nobody's
-exercise. Both round exactly like eager code (Grappler, TensorFlow's graph optimizer, is off
-while a run lasts), so a correct optimizer and its Keras counterpart follow the same path bit for
-bit.
+`apply_gradients(grads, vars)` (the course's classes) or is a Keras optimizer. A course
+optimizer's `apply_gradients` runs as written (eagerly), fed gradients computed in NumPy with
+TensorFlow's CPU rounding (subnormal results flushed to zero): a few microseconds a step instead
+of a graph call. A Keras optimizer's whole loop is compiled, since it is nobody's exercise, and
+computes the same formulas in the graph, with Grappler (TensorFlow's graph optimizer) off so that
+nothing is rewritten. Both give the same bits, so a correct optimizer and its Keras counterpart
+follow the same path exactly.
 """
 
 import contextlib
 import dataclasses
-import functools
 from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
 
 Point = tuple[float, float]
+_TINY = np.finfo(np.float32).tiny  # the smallest normal float32
+
+
+class FlushToZero:
+    """A float32 NumPy value whose +, - and * round like TensorFlow's CPU kernels.
+
+    TensorFlow runs its CPU kernels with subnormal numbers flushed to zero (inputs and results);
+    NumPy keeps them. Each operation here rounds to float32 as NumPy does, then flushes a
+    subnormal result to a zero of the same sign, so a formula evaluated on these values gives
+    TensorFlow's bits (tested against eager TensorFlow on tiny, huge and ordinary values).
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        value = np.asarray(value, dtype=np.float32)
+        self.value = np.where(np.abs(value) < _TINY, np.copysign(np.float32(0), value), value)
+
+    @staticmethod
+    def _raw(other):
+        return other.value if isinstance(other, FlushToZero) else np.float32(other)
+
+    def _apply(self, operation, left, right):
+        with np.errstate(all="ignore"):
+            return FlushToZero(operation(left, right))
+
+    def __add__(self, other):
+        return self._apply(np.add, self.value, self._raw(other))
+
+    def __radd__(self, other):
+        return self._apply(np.add, self._raw(other), self.value)
+
+    def __sub__(self, other):
+        return self._apply(np.subtract, self.value, self._raw(other))
+
+    def __rsub__(self, other):
+        return self._apply(np.subtract, self._raw(other), self.value)
+
+    def __mul__(self, other):
+        return self._apply(np.multiply, self.value, self._raw(other))
+
+    def __rmul__(self, other):
+        return self._apply(np.multiply, self._raw(other), self.value)
+
+    def __neg__(self):
+        return FlushToZero(-self.value)
 
 
 @dataclasses.dataclass(frozen=True)
 class Surface:
     """A loss of two variables with what is known about it.
 
-    `function(v)` takes a float32 tensor whose last axis holds (x, y) and returns the loss over
-    the other axes; `minimum_value` is its global minimum, reached at each point of `minima`.
+    `function(x, y)` is the loss and `gradient(x, y)` the pair (df/dx, df/dy), both written with
+    +, - and * only (TensorFlow tensors, NumPy arrays or `FlushToZero` values); `minimum_value` is
+    the global minimum, reached at each point of `minima`.
     """
 
     name: str
     formula: str  # LaTeX, for titles and the notebook's prose
-    function: Callable[[tf.Tensor], tf.Tensor]
+    function: Callable
+    gradient: Callable
     minima: tuple[Point, ...]
     minimum_value: float
     start: Point
@@ -43,14 +92,26 @@ class Surface:
     saddle: Point | None = None
 
     def __call__(self, v):
-        return self.function(tf.convert_to_tensor(v, dtype=tf.float32))
+        """f at v, whose last axis holds (x, y): a tensor for a tensor, else a float32 array."""
+        if not isinstance(v, (tf.Tensor, tf.Variable)):
+            v = np.asarray(v, dtype=np.float32)
+        return self.function(v[..., 0], v[..., 1])
+
+    def value_and_gradient(self, point) -> tuple[np.float32, np.ndarray]:
+        """f and its gradient at one point (x, y), in NumPy, bit for bit as TensorFlow's CPU
+        kernels compute the same formulas."""
+        x, y = FlushToZero(point[0]), FlushToZero(point[1])
+        gradient_x, gradient_y = self.gradient(x, y)
+        gradient = np.array([gradient_x.value, gradient_y.value], dtype=np.float32)
+        return self.function(x, y).value[()], gradient
 
     def grid(self, num: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(X, Y, Z): a `num` x `num` grid over the plot bounds and the loss on it (float64)."""
         x = np.linspace(*self.x_range, num, dtype=np.float32)
         y = np.linspace(*self.y_range, num, dtype=np.float32)
         grid_x, grid_y = np.meshgrid(x, y)
-        values = self(np.stack([grid_x, grid_y], axis=-1)).numpy()
+        with np.errstate(all="ignore"):
+            values = self.function(grid_x, grid_y)
         return grid_x.astype(np.float64), grid_y.astype(np.float64), values.astype(np.float64)
 
     def nearest_minimum(self, point) -> Point:
@@ -59,34 +120,51 @@ class Surface:
         return self.minima[int(np.argmin(distances))]
 
 
-def _xy(v):
-    return v[..., 0], v[..., 1]
+# Each loss with its gradient, by hand; tests compare them with TensorFlow's autodiff.
 
 
-def _valley(v):
-    x, y = _xy(v)
-    return 0.05 * tf.square(x) + 2.5 * tf.square(y)
+def _valley(x, y):
+    return 0.05 * (x * x) + 2.5 * (y * y)
 
 
-def _rosenbrock(v):
-    x, y = _xy(v)
-    return tf.square(1.0 - x) + 100.0 * tf.square(y - tf.square(x))
+def _valley_gradient(x, y):
+    return 0.1 * x, 5.0 * y
 
 
-def _saddle(v):
-    x, y = _xy(v)
-    return tf.square(x) + tf.square(tf.square(y) - 1.0)
+def _rosenbrock(x, y):
+    across, along = 1.0 - x, y - x * x
+    return across * across + 100.0 * (along * along)
 
 
-def _himmelblau(v):
-    x, y = _xy(v)
-    return tf.square(tf.square(x) + y - 11.0) + tf.square(x + tf.square(y) - 7.0)
+def _rosenbrock_gradient(x, y):
+    across, along = 1.0 - x, y - x * x
+    return -2.0 * across - 400.0 * x * along, 200.0 * along
+
+
+def _saddle(x, y):
+    well = y * y - 1.0
+    return x * x + well * well
+
+
+def _saddle_gradient(x, y):
+    return 2.0 * x, 4.0 * y * (y * y - 1.0)
+
+
+def _himmelblau(x, y):
+    first, second = x * x + y - 11.0, x + y * y - 7.0
+    return first * first + second * second
+
+
+def _himmelblau_gradient(x, y):
+    first, second = x * x + y - 11.0, x + y * y - 7.0
+    return 4.0 * x * first + 2.0 * second, 2.0 * first + 4.0 * y * second
 
 
 VALLEY = Surface(
     name="Narrow valley",
     formula=r"$0.05\,x^2 + 2.5\,y^2$",
     function=_valley,
+    gradient=_valley_gradient,
     minima=((0.0, 0.0),),
     minimum_value=0.0,
     start=(-9.0, 1.5),
@@ -99,6 +177,7 @@ ROSENBROCK = Surface(
     name="Rosenbrock",
     formula=r"$(1 - x)^2 + 100\,(y - x^2)^2$",
     function=_rosenbrock,
+    gradient=_rosenbrock_gradient,
     minima=((1.0, 1.0),),
     minimum_value=0.0,
     start=(-1.2, 1.0),
@@ -111,6 +190,7 @@ SADDLE = Surface(
     name="Saddle",
     formula=r"$x^2 + (y^2 - 1)^2$",
     function=_saddle,
+    gradient=_saddle_gradient,
     minima=((0.0, -1.0), (0.0, 1.0)),
     minimum_value=0.0,
     start=(1.5, 1e-6),
@@ -124,6 +204,7 @@ HIMMELBLAU = Surface(
     name="Himmelblau",
     formula=r"$(x^2 + y - 11)^2 + (x + y^2 - 7)^2$",
     function=_himmelblau,
+    gradient=_himmelblau_gradient,
     minima=(
         (3.0, 2.0),
         (-2.805118086952745, 3.131312518250573),
@@ -138,25 +219,6 @@ HIMMELBLAU = Surface(
 """Himmelblau's function (D. M. Himmelblau, Applied Nonlinear Programming, 1972): four minima."""
 
 SURFACES = (VALLEY, ROSENBROCK, SADDLE, HIMMELBLAU)
-
-
-def _point_value_and_gradient(function, v):
-    with tf.GradientTape() as tape:
-        tape.watch(v)
-        value = function(v)
-    return tf.identity(v), value, tape.gradient(value, v)
-
-
-@functools.cache
-def value_and_gradient(surface: Surface):
-    """The surface's compiled `v -> (v, f(v), df/dv)` for one float32 point of shape (2,).
-
-    It returns the point too, so a loop reads its value, loss and gradient in one graph call
-    (a concrete function: calling it skips `tf.function`'s dispatch, a third of the cost here).
-    """
-    compute = functools.partial(_point_value_and_gradient, surface.function)
-    signature = [tf.TensorSpec([2], tf.float32)]
-    return tf.function(compute, input_signature=signature, autograph=False).get_concrete_function()
 
 
 @dataclasses.dataclass
@@ -206,7 +268,7 @@ def graphs_as_written():
     Grappler's arithmetic rewrites change the last bit of some results (see
     `course_utils.convergence.exact_graph_arithmetic`); without any rewrite a graph computes
     exactly what its eager operations would, and the compiled Keras loops are also quicker to
-    prepare (a third of their cost here is optimizing a graph that runs once).
+    prepare (optimizing a graph that runs once costs more than it saves).
     """
     key = "disable_meta_optimizer"
     previous = tf.config.optimizer.get_experimental_options().get(key, False)
@@ -226,27 +288,32 @@ def settled_at(gaps: np.ndarray, tol: float) -> int | None:
 
 
 def _run_eager(optimizer, surface, point, steps):
-    compute = value_and_gradient(surface)
-    here, value, gradient = compute(point)
-    points, losses, gradients = [here.numpy()], [value.numpy()], [gradient.numpy()]
+    here = point.numpy()
+    value, gradient = surface.value_and_gradient(here)
+    points, losses, gradients = [here], [value], [gradient]
     for _ in range(steps):
-        if not np.isfinite(losses[-1]):
+        if not np.isfinite(value):
             break
-        optimizer.apply_gradients([gradient], [point])
-        here, value, gradient = compute(point)
-        points.append(here.numpy())
-        losses.append(value.numpy())
-        gradients.append(gradient.numpy())
+        optimizer.apply_gradients([tf.constant(gradient)], [point])
+        here = point.numpy()
+        value, gradient = surface.value_and_gradient(here)
+        points.append(here)
+        losses.append(value)
+        gradients.append(gradient)
     return np.array(points), np.array(losses), np.array(gradients)
+
+
+def _graph_value_and_gradient(surface, point):
+    v = point.read_value()
+    return surface.function(v[0], v[1]), tf.stack(surface.gradient(v[0], v[1]))
 
 
 def _run_keras(optimizer, surface, point, steps):
     """The same loop as `_run_eager`, compiled whole: one graph call for all the steps."""
     optimizer.build([point])
-    compute = value_and_gradient(surface)
 
     def body(t, points, losses, gradients):
-        _, value, gradient = compute(point.read_value())
+        value, gradient = _graph_value_and_gradient(surface, point)
         optimizer.apply_gradients([(gradient, point)])
         losses, gradients = losses.write(t - 1, value), gradients.write(t - 1, gradient)
         return t + 1, points.write(t, point.read_value()), losses, gradients
@@ -255,7 +322,7 @@ def _run_keras(optimizer, surface, point, steps):
         arrays = [tf.TensorArray(tf.float32, size=steps + 1) for _ in range(3)]
         arrays[0] = arrays[0].write(0, point.read_value())
         _, *arrays = tf.while_loop(lambda t, *_: t <= steps, body, (tf.constant(1), *arrays))
-        _, value, gradient = compute(point.read_value())
+        value, gradient = _graph_value_and_gradient(surface, point)
         arrays[1], arrays[2] = arrays[1].write(steps, value), arrays[2].write(steps, gradient)
         return [array.stack() for array in arrays]
 

@@ -18,7 +18,7 @@ def value_gradient_hessian(surface, point):
         outer.watch(v)
         with tf.GradientTape() as inner:
             inner.watch(v)
-            value = surface.function(v)
+            value = surface(v)
         gradient = inner.gradient(value, v)
     return value.numpy(), gradient.numpy(), outer.jacobian(gradient, v).numpy()
 
@@ -90,7 +90,7 @@ def test_run_records_path_losses_and_gradients(surface):
         run.path.shape == (26, 2) and run.losses.shape == (26,) and run.gradients.shape == (26, 2)
     )
     np.testing.assert_array_equal(run.path[0], np.float32(surface.start))
-    np.testing.assert_allclose(run.losses, surface(run.path).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(run.losses, surface(run.path), rtol=1e-6)
     # One gradient-descent step from each point: the path is what the gradients say.
     np.testing.assert_array_equal(
         run.path[1:], run.path[:-1] - np.float32(1e-3) * run.gradients[:-1]
@@ -98,17 +98,48 @@ def test_run_records_path_losses_and_gradients(surface):
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=IDS)
-def test_compiled_loss_and_gradient_equal_eager_ones(surface):
-    """Are the losses and gradients a run records, computed by a compiled function, bit for bit
-    what eager TensorFlow computes at the same points?"""
-    run = run_on_surface(tf.keras.optimizers.Adam(0.05), surface, steps=40)
-    for point, value, gradient in zip(run.path, run.losses, run.gradients):
-        v = tf.constant(point)
+def test_hand_written_gradient_is_the_gradient(surface):
+    """Does each surface's gradient formula agree with TensorFlow's autodiff (float64) over its
+    plot?"""
+    grid_x, grid_y, _ = surface.grid(15)
+    for point in zip(grid_x.ravel(), grid_y.ravel()):
+        v = tf.constant(point, dtype=tf.float64)
         with tf.GradientTape() as tape:
             tape.watch(v)
-            eager_value = surface.function(v)
-        assert eager_value.numpy() == value
-        np.testing.assert_array_equal(tape.gradient(eager_value, v).numpy(), gradient)
+            value = surface(v)
+        autodiff = tape.gradient(value, v).numpy()
+        by_hand = surface.gradient(
+            tf.constant(point[0], tf.float64), tf.constant(point[1], tf.float64)
+        )
+        np.testing.assert_allclose([g.numpy() for g in by_hand], autodiff, rtol=1e-9, atol=1e-9)
+
+
+def awkward_points(seed=0, count=400):
+    """Points from 1e-30 to 1e15 in size, of both signs, with exact zeros: values whose squares
+    and products are subnormal, overflow or cancel."""
+    rng = np.random.default_rng(seed)
+    magnitudes = 10.0 ** rng.uniform(-30, 15, (count, 2))
+    points = (magnitudes * rng.choice([-1.0, 1.0], (count, 2))).astype(np.float32)
+    points[::17, 0] = 0.0
+    return np.concatenate([points, surface_points()])
+
+
+def surface_points():
+    return np.array([point for surface in SURFACES for point in surface.minima], np.float32)
+
+
+@pytest.mark.parametrize("surface", SURFACES, ids=IDS)
+def test_numpy_evaluation_is_tensorflows_to_the_bit(surface):
+    """Do the NumPy value and gradient that feed the eager loop equal, bit for bit, TensorFlow's
+    eager evaluation of the same formulas (subnormals flushed, overflows and NaN included)?"""
+    for point in awkward_points():
+        value, gradient = surface.value_and_gradient(point)
+        x, y = tf.constant(point[0]), tf.constant(point[1])
+        expected_gradient = tf.stack(surface.gradient(x, y)).numpy()
+        assert value.dtype == np.float32 and gradient.dtype == np.float32
+        np.testing.assert_array_equal(value, surface.function(x, y).numpy(), err_msg=str(point))
+        np.testing.assert_array_equal(gradient, expected_gradient, err_msg=str(point))
+        assert (np.signbit(gradient) == np.signbit(expected_gradient)).all(), point
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=IDS)
