@@ -121,10 +121,11 @@ def draw_surface(ax, surface, levels=20, grid_size=150):
 
 
 def _colorbar(fig, filled, ax):
-    """A colour bar for `draw_surface`'s contours, with ticks at powers of ten."""
+    """A colour bar for `draw_surface`'s contours, with ticks at powers of ten (plain text:
+    typesetting them as mathematics would double the time a figure takes to draw)."""
     bar = fig.colorbar(filled, ax=ax, label="loss - minimum")
     bar.locator = matplotlib.ticker.LogLocator()
-    bar.formatter = matplotlib.ticker.LogFormatterSciNotation()
+    bar.formatter = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
     bar.update_ticks()
     return bar
 
@@ -148,18 +149,21 @@ def _draw_path(ax, surface, path, color, label):
     ax.plot(*end, "s", c=color, mec="k", ms=8, ls="none")
 
 
+def _marker_keys(saddle):
+    """Legend entries saying what the start, end, minimum (and saddle) markers mean."""
+    keys = [("o", "start"), ("s", "end"), ("*", "minimum")] + ([("X", "saddle point")] * saddle)
+    handles = [
+        matplotlib.lines.Line2D([], [], marker=marker, c="w", mec="k", ls="none", ms=8)
+        for marker, _ in keys
+    ]
+    return handles, [label for _, label in keys]
+
+
 def _legend_with_markers(ax, surface, loc="best"):
     """A legend of the paths, then what the start, end, minimum and saddle markers mean."""
     handles, labels = ax.get_legend_handles_labels()
-    keys = [("o", "w", "start"), ("s", "w", "end"), ("*", "w", "minimum")]
-    if surface.saddle is not None:
-        keys.append(("X", "w", "saddle point"))
-    for marker, color, label in keys:
-        handles.append(
-            matplotlib.lines.Line2D([], [], marker=marker, c=color, mec="k", ls="none", ms=8)
-        )
-        labels.append(label)
-    ax.legend(handles, labels, loc=loc, framealpha=0.8, fontsize="small")
+    key_handles, key_labels = _marker_keys(surface.saddle is not None)
+    ax.legend(handles + key_handles, labels + key_labels, loc=loc, framealpha=0.8, fontsize="small")
 
 
 def contour_paths(surface, paths, ax=None, title=None, levels=20):
@@ -183,8 +187,9 @@ def contour_paths(surface, paths, ax=None, title=None, levels=20):
 
 
 def compare_on_surfaces(paths_by_surface, ncols=2, levels=20):
-    """One panel per surface ({surface: {label: path}}), side by side, each as `contour_paths`
-    draws it; a label keeps its colour in every panel. Returns the figure."""
+    """One panel per surface ({surface: {label: path}}), side by side, each drawn as
+    `contour_paths` draws it; a label keeps its colour in every panel, and one legend below the
+    panels names them all. Returns the figure."""
     surfaces = list(paths_by_surface)
     ncols = min(ncols, len(surfaces))
     nrows = -(-len(surfaces) // ncols)
@@ -197,10 +202,17 @@ def compare_on_surfaces(paths_by_surface, ncols=2, levels=20):
         _colorbar(fig, filled, ax)
         for label, path in paths.items():
             _draw_path(ax, surface, path, colors[label], label)
-        _legend_with_markers(ax, surface)
     for ax in axes.flat[len(surfaces) :]:
         ax.set_visible(False)
-    fig.tight_layout()
+    entries = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    key_handles, key_labels = _marker_keys(any(s.saddle is not None for s in surfaces))
+    labels = list(entries) + key_labels
+    rows = -(-len(labels) // 6)
+    fig.tight_layout(rect=(0, 0.3 * (rows + 1) / fig.get_figheight(), 1, 1))
+    fig.legend(list(entries.values()) + key_handles, labels, loc="lower center", ncol=6)
     return fig
 
 
