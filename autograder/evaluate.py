@@ -4,9 +4,7 @@ Runs in the trusted grader process: the tests only compare plain data with the r
 so nothing the student wrote executes here.
 """
 
-import contextlib
 import dataclasses
-import io
 import math
 import struct
 from pathlib import Path
@@ -213,9 +211,10 @@ def evaluate(run, references):
     if run.error:
         return not_graded(run.error)
     plugin = GradingPlugin(run, references)
-    args = [str(CHECKS_DIR), "-c", str(CHECKS_DIR / "pytest.ini"), "-q", "-p", "no:randomly"]
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        code = pytest.main(args, plugins=[plugin])
+    # No terminal reporter: pytest prints nothing, so no stream needs redirecting (which would
+    # silence every thread of the process) and a warm-up may run it in a thread (grade.py).
+    args = [str(CHECKS_DIR), "-c", str(CHECKS_DIR / "pytest.ini"), "-p", "no:terminal"]
+    code = pytest.main(args + ["-p", "no:randomly"], plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the hidden tests could not run (pytest exit code {code})")
     return sorted(plugin.results, key=_order)

@@ -16,7 +16,6 @@ import contextlib
 import dataclasses
 import hashlib
 import html
-import importlib
 import json
 import os
 import re
@@ -98,6 +97,7 @@ def prepare(found):
 def _grade(student, run):
     from autograder import evaluate  # pytest (see `grade_task`)
 
+    _SCORING_WARM_UP.wait()
     tests = evaluate.evaluate(run, references.load())
     failed = [
         (i, c["error"] or "failed") for i, c in sorted(run.cells.items()) if c["status"] != "ok"
@@ -113,10 +113,10 @@ def grade_task(task, mode, limits=None, warm_start=True, feedback=True):
     This is the unit of work of every executor: it reads no submission and writes nothing.
     Every text in them is writable (no lone surrogate from the sandbox survives).
     `feedback=False` builds results.json only (Gradescope shows that, not a page with plots).
-    The scoring modules (pytest, Matplotlib: about half a second here) load in a thread while
-    the first sandbox of the process starts, instead of after it.
+    Scoring is warmed up in a thread while the first sandbox of the process starts
+    (`_ScoringWarmUp`), instead of after it.
     """
-    _SCORING_IMPORT.start_once()
+    _SCORING_WARM_UP.start_once(plots=feedback)
     if task.problem:
         run = SubmissionRun(error=task.problem)
     else:
@@ -164,24 +164,40 @@ def not_graded(student, reason, mode=None):
     return document, {RESULTS: report.dump_json(document), FEEDBACK: page}
 
 
-class _BackgroundImport:
-    """Imports modules in a thread, at most once per process."""
+class _ScoringWarmUp:
+    """Makes the first scoring of a process as quick as the next ones, in a thread that runs
+    while the process's first sandbox starts (TensorFlow's import there takes seconds): imports
+    pytest and Matplotlib, runs the hidden tests once on an empty run, and, when feedback pages
+    are built, draws one small figure (fonts, Agg's first draw). About 1 s here, off the
+    critical path of a lone submission. `wait` before scoring: pytest runs one session at a time.
+    """
 
-    def __init__(self, *names):
-        self.names, self.thread, self.lock = names, None, threading.Lock()
+    def __init__(self):
+        self.thread, self.lock = None, threading.Lock()
 
-    def start_once(self):
+    def start_once(self, plots=True):
         with self.lock:
             if self.thread is None:
-                self.thread = threading.Thread(target=self._run, daemon=True)
+                self.thread = threading.Thread(target=self._run, args=(plots,), daemon=True)
                 self.thread.start()
 
-    def _run(self):
-        for name in self.names:
-            importlib.import_module(name)
+    def wait(self):
+        with self.lock:
+            thread = self.thread
+        if thread is not None:
+            thread.join()
+
+    @staticmethod
+    def _run(plots):
+        with contextlib.suppress(Exception):  # a warm-up only: the real scoring reports errors
+            from autograder import evaluate
+
+            evaluate.evaluate(SubmissionRun(), references.load())
+            if plots:
+                report.warm_up()
 
 
-_SCORING_IMPORT = _BackgroundImport("autograder.evaluate", "matplotlib.figure")
+_SCORING_WARM_UP = _ScoringWarmUp()
 
 
 def student_folder(student):

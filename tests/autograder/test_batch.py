@@ -128,7 +128,7 @@ def test_the_grading_process_does_not_import_tensorflow(tmp_path):
         "from autograder import discover, grade, paths\n"
         "task = grade.prepare(discover.Found('s', paths.SOLUTION_NOTEBOOK))\n"
         "document, files = grade.grade_task(task, 'none')\n"
-        "grade._SCORING_IMPORT.thread.join()\n"
+        "grade._SCORING_WARM_UP.wait()\n"
         "print(document['score'], 'tensorflow' in sys.modules, 'matplotlib' in sys.modules)\n"
     )
     done = subprocess.run(
