@@ -303,37 +303,33 @@ def _run_eager(optimizer, surface, point, steps):
     return np.array(points), np.array(losses), np.array(gradients)
 
 
-def _graph_value_and_gradient(surface, point):
-    v = point.read_value()
-    return surface.function(v[0], v[1]), tf.stack(surface.gradient(v[0], v[1]))
-
-
 def _run_keras(optimizer, surface, point, steps):
-    """The same loop as `_run_eager`, compiled whole: one graph call for all the steps."""
+    """The same loop as `_run_eager`, compiled whole: one graph call for all the steps. The graph
+    records only the points; their losses and gradients, the same bits, come from NumPy."""
     optimizer.build([point])
 
-    def body(t, points, losses, gradients):
-        value, gradient = _graph_value_and_gradient(surface, point)
-        optimizer.apply_gradients([(gradient, point)])
-        losses, gradients = losses.write(t - 1, value), gradients.write(t - 1, gradient)
-        return t + 1, points.write(t, point.read_value()), losses, gradients
+    def body(t, points):
+        v = point.read_value()
+        optimizer.apply_gradients([(tf.stack(surface.gradient(v[0], v[1])), point)])
+        return t + 1, points.write(t, point.read_value())
 
     def loop():
-        arrays = [tf.TensorArray(tf.float32, size=steps + 1) for _ in range(3)]
-        arrays[0] = arrays[0].write(0, point.read_value())
-        _, *arrays = tf.while_loop(lambda t, *_: t <= steps, body, (tf.constant(1), *arrays))
-        value, gradient = _graph_value_and_gradient(surface, point)
-        arrays[1], arrays[2] = arrays[1].write(steps, value), arrays[2].write(steps, gradient)
-        return [array.stack() for array in arrays]
+        points = tf.TensorArray(tf.float32, size=steps + 1).write(0, point.read_value())
+        _, points = tf.while_loop(lambda t, _: t <= steps, body, (tf.constant(1), points))
+        return points.stack()
 
     # Each optimizer needs its own graph: TensorFlow's warning about retracing says nothing here.
     logger = tf.get_logger()
     level = logger.level
     logger.setLevel("ERROR")
     try:
-        points, losses, gradients = (t.numpy() for t in tf.function(loop, autograph=False)())
+        points = tf.function(loop, autograph=False)().numpy()
     finally:
         logger.setLevel(level)
+    x, y = FlushToZero(points[:, 0]), FlushToZero(points[:, 1])
+    losses = surface.function(x, y).value
+    gradient_x, gradient_y = surface.gradient(x, y)
+    gradients = np.stack([gradient_x.value, gradient_y.value], axis=1)
     finite = np.isfinite(losses)
     if not finite.all():  # end where the eager loop would have stopped
         end = np.argmin(finite) + 1
