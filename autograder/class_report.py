@@ -111,6 +111,7 @@ def _figures(docs):
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     scores, top = _scores_of(docs)
     fig = Figure(figsize=(6.4, 2.8))
@@ -118,6 +119,7 @@ def _figures(docs):
     ax.hist(scores, bins=[b - 0.5 for b in range(int(top) + 2)], color="tab:blue")
     ax.set_xlabel("score")
     ax.set_ylabel("students")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # students come whole
     ax.set_xlim(-1, top + 1)
     fig.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.18)
     out = {"scores.png": _png(fig)}
@@ -138,6 +140,7 @@ def _figures(docs):
     ax.hist(_times_of(docs), bins=20, color="tab:gray")
     ax.set_xlabel("grading time per submission (s)")
     ax.set_ylabel("students")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.18)
     out["times.png"] = _png(fig)
     return out
