@@ -29,7 +29,6 @@ class SubmissionRun:
     classes: dict = dataclasses.field(default_factory=dict)  # name -> {"defined", "error"}
     results: dict = dataclasses.field(default_factory=dict)  # case id -> {"result", "error"}
     stdout: str = ""
-    stderr: str = ""
     notes: list = dataclasses.field(default_factory=list)
     stops: list = dataclasses.field(default_factory=list)  # see `add_stop`
     seconds: float = 0.0
@@ -182,7 +181,6 @@ def add_stop(run, where, limit, reason):
 
 def _absorb(run, outcome):
     run.stdout += outcome.stdout
-    run.stderr += outcome.stderr
     for event in outcome.events:
         kind = event["event"]
         if kind == "cell" and isinstance(event.get("index"), int):

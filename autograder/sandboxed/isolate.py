@@ -121,11 +121,3 @@ def drop_privileges():
     header, data = _CapHeader(CAPABILITY_VERSION_3, 0), (_CapData * 2)()
     _check(_libc.capset(ctypes.byref(header), data), "capset")
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-
-
-def capabilities():
-    """The effective capability mask of this process (for tests)."""
-    for line in open("/proc/self/status"):
-        if line.startswith("CapEff:"):
-            return int(line.split()[1], 16)
-    return None
