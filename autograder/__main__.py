@@ -69,27 +69,25 @@ def _sandbox_mode(requested):
 
 
 def _grade(args):
-    from autograder import discover, grade
+    from autograder import grade
 
-    if not discover.find_submissions(args.path):
-        raise CommandError(
-            f"no submissions in {args.path}: expected a notebook, one folder per student, "
-            "or nbgrader's submitted/ folder"
-        )
     if args.executor == "dask" and not args.scheduler:
         raise CommandError("--executor dask needs --scheduler ADDRESS")
     writable_folder(args.out)
     mode = _sandbox_mode(args.sandbox)
     cluster = {"executor": "dask", "scheduler": args.scheduler} if args.executor == "dask" else {}
-    ok = grade.grade_batch(
-        args.path,
-        args.out,
-        mode,
-        jobs=args.jobs,
-        force=args.force,
-        limits=_limits(args),
-        **cluster,
-    )
+    try:
+        ok = grade.grade_batch(
+            args.path,
+            args.out,
+            mode,
+            jobs=args.jobs,
+            force=args.force,
+            limits=_limits(args),
+            **cluster,
+        )
+    except grade.NothingToGrade as error:
+        raise CommandError(str(error)) from None
     if not ok:
         print(
             f"error: not every submission was graded; their rows in {args.out}/grades.csv say why",

@@ -124,6 +124,16 @@ def tests_for(optimizer):
     return TESTS + [ORACLE_TESTS[optimizer]]
 
 
+def shown_name(optimizer, test):
+    """What students, results.json and every report call a test: "<Optimizer>: <title>"."""
+    return f"{optimizer}: {test.title}"
+
+
+def all_shown_names():
+    """Every test's shown name, optimizer by optimizer, in the order students read them."""
+    return [shown_name(o, t) for o in OPTIMIZERS for t in tests_for(o)]
+
+
 def _cases_for(optimizer):
     cases = []
 

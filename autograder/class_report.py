@@ -27,11 +27,6 @@ REPORT, FIGURES = "report.html", "report"
 SHOWN_STOPS = 200  # rows of the table of stopped submissions
 
 
-def graded_tests():
-    """Every test's name in results.json ("<Optimizer>: <title>"), in the catalogue's order."""
-    return [f"{o}: {t.title}" for o in catalogue.OPTIMIZERS for t in catalogue.tests_for(o)]
-
-
 def mistakes(docs):
     """[(hint key, students who got it, {test name: students})], most students first.
 
@@ -67,7 +62,7 @@ def common_mistakes(docs, count=3):
 
 def pass_rates(docs):
     """[(test name, students who passed it)] in the catalogue's order."""
-    passed = dict.fromkeys(graded_tests(), 0)
+    passed = dict.fromkeys(catalogue.all_shown_names(), 0)
     for doc in docs.values():
         for test in doc.get("tests", []):
             if test.get("status") == "passed" and test.get("name") in passed:

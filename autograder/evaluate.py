@@ -191,7 +191,7 @@ def _result(item, report, hint=None):
     test = next(t for t in catalogue.tests_for(optimizer) if t.key == key)
     message = "" if report.passed else _message(report)
     return CheckResult(
-        name=f"{optimizer}: {test.title}",
+        name=catalogue.shown_name(optimizer, test),
         optimizer=optimizer,
         key=key,
         score=float(test.points) if report.passed else 0.0,
@@ -230,7 +230,7 @@ def not_graded(reason):
     """A zero for every test, each saying why."""
     return [
         CheckResult(
-            f"{optimizer}: {test.title}",
+            catalogue.shown_name(optimizer, test),
             optimizer,
             test.key,
             0.0,

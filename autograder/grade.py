@@ -44,6 +44,10 @@ PREFIX_CHARS, HASH_CHARS = 40, 12
 TABLE_ID_CHARS = 40  # longer student ids are cut in `print_table`
 
 
+class NothingToGrade(ValueError):
+    """The path given holds no submission at all."""
+
+
 @dataclasses.dataclass
 class Grade:
     student: str
@@ -304,7 +308,8 @@ def grade_batch(
     warm_start=True,
 ):
     """Grade every submission under `path` into `out_dir`; True if all of them were graded
-    (a submission that is no notebook, or whose grading failed, is not).
+    (a submission that is no notebook, or whose grading failed, is not). NothingToGrade if
+    `path` holds no submission.
 
     `executor`: "local" (`jobs` worker processes, default one per core) or "dask" (the Dask
     cluster whose scheduler is at `scheduler`). `log`: a function taking one line per event
@@ -314,6 +319,11 @@ def grade_batch(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     found = discover.find_submissions(path)
+    if not found:
+        raise NothingToGrade(
+            f"no submissions in {path}: expected a notebook, one folder per student, "
+            "or nbgrader's submitted/ folder"
+        )
     todo = [f for f in found if force or not (student_dir(out_dir, f.student) / RESULTS).exists()]
     progress = Progress(len(todo), log)
     if len(todo) < len(found):

