@@ -1,6 +1,9 @@
 """Command line of the course's instructor tools: `python -m autograder --help`.
 
-Each subcommand only parses its arguments and calls one library function. A foreseeable problem
+Each subcommand only parses its arguments and calls one library function. Every command works on
+the course's assignments (`autograder.assignments.COURSE`): all of them, or the one named by
+`--assignment NAME`; `grade` infers it from the submitted notebooks' names or metadata, and writes
+into OUT/<assignment>/. A foreseeable problem
 (no sandbox, a missing or empty folder, an unreadable file, a bad option value, an output folder
 that cannot be written) ends the command with one line on stderr and a non-zero exit code:
 2 for a problem with the command itself, 1 when it ran but not everything succeeded.
@@ -12,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import sandbox
+from autograder import assignments, sandbox
 
 
 class CommandError(Exception):
@@ -68,29 +71,39 @@ def _sandbox_mode(requested):
     return mode
 
 
+def _chosen(args):
+    """The assignments a command works on: the one named by --assignment, else all of them."""
+    if getattr(args, "assignment", None):
+        return [assignments.get(args.assignment)]
+    return assignments.all_assignments()
+
+
 def _grade(args):
     from autograder import grade
 
     if args.executor == "dask" and not args.scheduler:
         raise CommandError("--executor dask needs --scheduler ADDRESS")
-    writable_folder(args.out)
-    mode = _sandbox_mode(args.sandbox)
-    cluster = {"executor": "dask", "scheduler": args.scheduler} if args.executor == "dask" else {}
     try:
-        ok = grade.grade_batch(
-            args.path,
-            args.out,
-            mode,
-            jobs=args.jobs,
-            force=args.force,
-            limits=_limits(args),
-            **cluster,
-        )
+        assignment = grade.batch_assignment(args.path, args.assignment)
     except grade.NothingToGrade as error:
         raise CommandError(str(error)) from None
+    out = writable_folder(args.out / assignment.name)
+    print(f"assignment: {assignment.name} ({assignment.title}); output in {out}")
+    mode = _sandbox_mode(args.sandbox)
+    cluster = {"executor": "dask", "scheduler": args.scheduler} if args.executor == "dask" else {}
+    ok = grade.grade_batch(
+        args.path,
+        out,
+        mode,
+        jobs=args.jobs,
+        force=args.force,
+        limits=_limits(args),
+        assignment=assignment,
+        **cluster,
+    )
     if not ok:
         print(
-            f"error: not every submission was graded; their rows in {args.out}/grades.csv say why",
+            f"error: not every submission was graded; their rows in {out}/grades.csv say why",
             file=sys.stderr,
         )
     return 0 if ok else 1
@@ -99,25 +112,39 @@ def _grade(args):
 def _build_references(args):
     from autograder import build_references
 
-    if args.check:
-        current = build_references.is_current()
-        print(
-            "references are current"
-            if current
-            else "references are stale: run `python -m autograder build-references`"
-        )
-        return 0 if current else 1
-    for path in build_references.write():
-        print(f"wrote: {path}")
-    return 0
+    stale = []
+    for assignment in _chosen(args):
+        if args.check:
+            stale += build_references.stale(assignment)
+        else:
+            for path in build_references.write(assignment):
+                print(f"wrote: {path}")
+    for path in stale:
+        print(f"stale: {path}: run `python -m autograder build-references`")
+    if args.check and not stale:
+        print("references are current")
+    return 1 if stale else 0
 
 
 def _generate(args):
     from autograder import generate
 
-    stale = generate.generate(check=args.check)
+    stale = [path for a in _chosen(args) for path in generate.generate(a, check=args.check)]
     for path in stale:
         print(f"{'stale' if args.check else 'wrote'}: {path}")
+    return 1 if args.check and stale else 0
+
+
+def _examples(args):
+    from autograder import examples
+
+    stale = []
+    for assignment in _chosen(args):
+        stale += examples.update(assignment, check=args.check)
+    for path in stale:
+        print(f"{'stale' if args.check else 'wrote'}: {path}")
+    if args.check and not stale:
+        print("examples are current")
     return 1 if args.check and stale else 0
 
 
@@ -125,7 +152,7 @@ def _demo(args):
     from autograder import demo
 
     writable_folder(args.out)
-    return demo.run_demo(args.out, _sandbox_mode(args.sandbox))
+    return demo.run_demo(args.out, _sandbox_mode(args.sandbox), _chosen(args))
 
 
 def _release(args):
@@ -144,11 +171,13 @@ def _release(args):
 def _export_gradescope(args):
     from autograder.gradescope import export
 
-    writable_folder(args.zip.parent)
-    if args.zip.is_dir():
-        raise CommandError(f"{args.zip} is a folder; name the zip to write")
-    names = export.build_zip(args.zip)
-    print(f"wrote {args.zip}: {len(names)} files (setup.sh, run_autograder, the grader)")
+    if args.folder.suffix == ".zip" or args.folder.is_file():
+        raise CommandError(f"{args.folder} is not a folder: the zips are written into one")
+    writable_folder(args.folder)
+    for assignment in _chosen(args):
+        target = args.folder / f"{assignment.name}.zip"
+        names = export.build_zip(target, assignment)
+        print(f"wrote {target}: {len(names)} files (setup.sh, run_autograder, the grader)")
     return 0
 
 
@@ -157,7 +186,7 @@ def _gradescope_run(args):
 
     if not (args.root / "submission").is_dir():
         raise CommandError(f"no submission folder: {args.root / 'submission'}")
-    document = run.grade_submission(args.root, args.sandbox)
+    document = run.grade_submission(args.root, args.sandbox, assignment=args.assignment)
     print(f"{document['score']:g} / {document['extra_data']['max_score']:g} ({args.root})")
     return 0
 
@@ -165,11 +194,19 @@ def _gradescope_run(args):
 def _nbgrader_feedback(args):
     from autograder import nbgrader_course
 
-    assignment = args.assignment or nbgrader_course.ASSIGNMENT
     for folder, what in ((args.out, "the grader's output folder"), (args.course, "the course")):
         if not folder.is_dir():
             raise CommandError(f"{what} is not a folder: {folder}")
-    written, skipped = nbgrader_course.place_feedback(args.out, args.course, assignment)
+    chosen = [a for a in _chosen(args) if args.assignment or (args.out / a.name).is_dir()]
+    if not chosen:
+        raise CommandError(f"no graded assignment in {args.out} (expected OUT/<assignment>/)")
+    written, skipped = [], []
+    for assignment in chosen:
+        done, passed_over = nbgrader_course.place_feedback(
+            args.out / assignment.name, args.course, assignment
+        )
+        written += done
+        skipped += passed_over
     for path in written:
         print(f"wrote: {path}")
     for student, why in skipped:
@@ -187,7 +224,10 @@ def parser():
         type=Path,
         help="a notebook, a folder with one subfolder per student, or nbgrader's submitted/ folder",
     )
-    g.add_argument("--out", type=Path, required=True, help="output folder")
+    g.add_argument(
+        "--out", type=Path, required=True, help="output folder (results in OUT/<assignment>/)"
+    )
+    _assignment_option(g, "default: told by the notebooks' names or metadata")
     g.add_argument(
         "--jobs",
         type=_positive(int),
@@ -221,13 +261,22 @@ def parser():
 
     b = commands.add_parser("build-references", help="regenerate the hidden reference data")
     b.add_argument("--check", action="store_true", help="only check that they are current")
+    _assignment_option(b)
     b.set_defaults(func=_build_references)
 
     gen = commands.add_parser(
-        "generate", help="regenerate the student notebook and solutions/optimizers.py"
+        "generate", help="regenerate notebooks/<assignment>.ipynb and solutions/<assignment>.py"
     )
     gen.add_argument("--check", action="store_true", help="only report files that are stale")
+    _assignment_option(gen)
     gen.set_defaults(func=_generate)
+
+    ex = commands.add_parser(
+        "examples", help="rebuild each assignment's example submissions from its samples"
+    )
+    ex.add_argument("--check", action="store_true", help="only report files that are stale")
+    _assignment_option(ex)
+    ex.set_defaults(func=_examples)
 
     r = commands.add_parser("release", help="build the student bundle (folder and zip)")
     r.add_argument("--out", type=Path, default=Path("dist"), help="output folder")
@@ -236,12 +285,16 @@ def parser():
     d = commands.add_parser("demo", help="grade the bundled example submissions")
     d.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     d.add_argument("--sandbox", choices=sandbox.MODES, default="auto")
+    _assignment_option(d)
     d.set_defaults(func=_demo)
 
     from autograder import gradescope
 
-    x = commands.add_parser("export-gradescope", help="build Gradescope's autograder zip")
-    x.add_argument("zip", type=Path, help="the zip to write")
+    x = commands.add_parser(
+        "export-gradescope", help="build Gradescope's autograder zips, one per assignment"
+    )
+    x.add_argument("folder", type=Path, help="where to write <assignment>.zip")
+    _assignment_option(x)
     x.set_defaults(func=_export_gradescope)
 
     gs = commands.add_parser(
@@ -254,24 +307,33 @@ def parser():
         default="auto",
         help="auto: bwrap if it works, else (as root) unprivileged: unisolated, as user nobody",
     )
+    _assignment_option(gs, "default: the only one in the zip, else told by the notebook")
     gs.set_defaults(func=_gradescope_run)
 
     nf = commands.add_parser(
         "nbgrader-feedback",
         help="copy graded feedback to nbgrader's feedback/ folder for release_feedback",
     )
-    nf.add_argument("out", type=Path, help="the grader's output folder (of submitted/)")
+    nf.add_argument("out", type=Path, help="the grader's output folder (`grade --out`)")
     nf.add_argument("course", type=Path, help="the nbgrader course folder")
-    nf.add_argument("--assignment", help="nbgrader's assignment id (default: optimizers_core)")
+    _assignment_option(nf, "default: every assignment graded into OUT")
     nf.set_defaults(func=_nbgrader_feedback)
     return p
+
+
+def _assignment_option(command, default="default: every assignment of the course"):
+    command.add_argument(
+        "--assignment",
+        metavar="NAME",
+        help=f"one of {', '.join(assignments.names())} ({default})",
+    )
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CommandError, sandbox.SandboxUnavailable) as error:
+    except (CommandError, sandbox.SandboxUnavailable, assignments.UnknownAssignment) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # a missing, unreadable or unwritable file or folder

@@ -1,11 +1,11 @@
 """The class report: what a batch of graded submissions says about the class.
 
-`write(out_dir, docs)` writes OUT/report.html and the PNGs it shows, OUT/report/*.png:
+`write(out_dir, docs, assignment)` writes OUT/report.html and the PNGs it shows, OUT/report/*.png:
 
 - the distribution of scores;
 - the pass rate of every test;
 - the common mistakes: the hints the class received, ranked by how many students got each, named
-  for an instructor (`course_utils.hints.MISTAKES`);
+  for an instructor (the assignment's `mistakes`);
 - the submissions stopped by a limit (time, CPU time, memory, processes) or a crash;
 - the grading time per submission.
 
@@ -20,14 +20,12 @@ import os
 import statistics
 from pathlib import Path
 
-from autograder import cases as catalogue
-from course_utils.hints import HINTS, MISTAKES
 
 REPORT, FIGURES = "report.html", "report"
 SHOWN_STOPS = 200  # rows of the table of stopped submissions
 
 
-def mistakes(docs):
+def mistakes(docs, assignment):
     """[(hint key, students who got it, {test name: students})], most students first.
 
     A student counts once per hint, however many of their tests gave it.
@@ -37,7 +35,7 @@ def mistakes(docs):
         seen = set()
         for test in doc.get("tests", []):
             key = (test.get("extra_data") or {}).get("hint")
-            if test.get("status") == "passed" or key not in HINTS:
+            if test.get("status") == "passed" or key not in assignment.hints:
                 continue
             seen.add(key)
             by_test = tests.setdefault(key, {})
@@ -49,20 +47,20 @@ def mistakes(docs):
     return [(key, students[key], tests[key]) for key in ranked]
 
 
-def common_mistakes(docs, count=3):
+def common_mistakes(docs, assignment, count=3):
     """Lines for the end of the terminal summary: the `count` most common mistakes."""
-    ranked = mistakes(docs)[:count]
+    ranked = mistakes(docs, assignment)[:count]
     if not ranked:
         return ["common mistakes: none (no failed test came with a hint)"]
     lines = [f"the {len(ranked)} most common mistakes (students who made each):"]
     for key, students, _ in ranked:
-        lines.append(f"  {students}/{len(docs)}: {MISTAKES.get(key, key)}")
+        lines.append(f"  {students}/{len(docs)}: {assignment.mistakes.get(key, key)}")
     return lines
 
 
-def pass_rates(docs):
-    """[(test name, students who passed it)] in the catalogue's order."""
-    passed = dict.fromkeys(catalogue.all_shown_names(), 0)
+def pass_rates(docs, assignment):
+    """[(test name, students who passed it)] in the order students read the tests."""
+    passed = dict.fromkeys(assignment.all_shown_names(), 0)
     for doc in docs.values():
         for test in doc.get("tests", []):
             if test.get("status") == "passed" and test.get("name") in passed:
@@ -80,17 +78,17 @@ def stops(docs):
     ]
 
 
-def write(out_dir, docs):
+def write(out_dir, docs, assignment):
     """Write OUT/report.html and OUT/report/*.png for `docs` ({student: results document});
     returns the path of the page."""
     out_dir = Path(out_dir)
     figures_dir = out_dir / FIGURES
     figures_dir.mkdir(parents=True, exist_ok=True)
-    figures = _figures(docs) if docs else {}
+    figures = _figures(docs, assignment) if docs else {}
     for name, png in figures.items():
         _replace(figures_dir / name, png)
     page = out_dir / REPORT
-    _replace(page, _page(docs, figures).encode())
+    _replace(page, _page(docs, figures, assignment).encode())
     return page
 
 
@@ -100,7 +98,7 @@ def _replace(path, data):
     os.replace(staging, path)
 
 
-def _figures(docs):
+def _figures(docs, assignment):
     """{file name: PNG bytes}: scores, pass rates, grading times (Matplotlib, no pyplot)."""
     import matplotlib
 
@@ -119,7 +117,7 @@ def _figures(docs):
     fig.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.18)
     out = {"scores.png": _png(fig)}
 
-    rates = pass_rates(docs)
+    rates = pass_rates(docs, assignment)
     fig = Figure(figsize=(8, 0.6 + 0.22 * len(rates)))
     ax = fig.subplots()
     ax.barh(range(len(rates)), [100 * n / len(docs) for _, n in rates], color="tab:green")
@@ -170,7 +168,7 @@ small{color:#555}
 """
 
 
-def _page(docs, figures):
+def _page(docs, figures, assignment):
     n = len(docs)
     if not n:
         body = "<p>No submission has been graded yet.</p>"
@@ -179,10 +177,10 @@ def _page(docs, figures):
             [
                 _scores(docs),
                 _img(figures, "scores.png", "Distribution of scores"),
-                _mistakes(docs),
+                _mistakes(docs, assignment),
                 "<h2>Pass rate of every test</h2>",
                 _img(figures, "pass_rates.png", "Pass rate of every test"),
-                _rates(docs),
+                _rates(docs, assignment),
                 _stops(docs),
                 _times(docs),
                 _img(figures, "times.png", "Grading time per submission"),
@@ -191,7 +189,7 @@ def _page(docs, figures):
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Class report</title>
 <style>{STYLE}</style></head><body>
-<h1>Optimizers with Core APIs: class report</h1>
+<h1>{html.escape(assignment.title)}: class report</h1>
 <p>{n} graded submission{"" if n == 1 else "s"}.</p>
 {body}
 </body></html>
@@ -214,13 +212,13 @@ def _scores(docs):
     )
 
 
-def _mistakes(docs):
-    e, ranked = html.escape, mistakes(docs)
+def _mistakes(docs, assignment):
+    e, ranked = html.escape, mistakes(docs, assignment)
     if not ranked:
         return "<h2>Common mistakes</h2><p>No failed test came with a hint.</p>"
     rows = "".join(
-        f'<tr><td class="n">{students} of {len(docs)}</td><td><b>{e(MISTAKES.get(key, key))}'
-        f"</b><br><small>Hint they read: {e(HINTS[key])}</small></td><td><small>"
+        f'<tr><td class="n">{students} of {len(docs)}</td><td><b>{e(assignment.mistakes.get(key, key))}'
+        f"</b><br><small>Hint they read: {e(assignment.hints[key])}</small></td><td><small>"
         + "<br>".join(f"{e(name)} ({count})" for name, count in sorted(tests.items()))
         + "</small></td></tr>"
         for key, students, tests in ranked
@@ -232,12 +230,12 @@ def _mistakes(docs):
     )
 
 
-def _rates(docs):
+def _rates(docs, assignment):
     e = html.escape
     rows = "".join(
         f'<tr><td>{e(name)}</td><td class="n">{passed} of {len(docs)} '
         f"({100 * passed / len(docs):.0f} %)</td></tr>"
-        for name, passed in pass_rates(docs)
+        for name, passed in pass_rates(docs, assignment)
     )
     return f"<table><tr><th>Test</th><th>Passed</th></tr>{rows}</table>"
 

@@ -1,14 +1,14 @@
 """Compare a submission's result of one case with the expected one; explain the first difference.
 
-The tolerance is course_utils.tolerance's, the same the students' self-checks use. A run that
-stops because x stopped changing counts as staying where it stopped, so an exact "Converged in N"
-is never required.
+Each case says which kind of result it has (`Case.compare`): "convergence", "path", "rows" or
+"paths" (see `autograder.assignment.Case`). The tolerance is course_utils.tolerance's, the same
+the students' self-checks use. A run that stops because x stopped changing counts as staying
+where it stopped, so an exact "Converged in N" is never required.
 """
 
 import dataclasses
 import math
 
-from autograder.cases import MULTI_SHAPES
 from course_utils.tolerance import absolute_tolerance, first_departure
 
 MAX_PATH = 100_000
@@ -23,8 +23,7 @@ class Verdict:
 
 def step_tolerance(case):
     """The absolute part of the tolerance of a case, from its (largest) learning rate."""
-    rates = [v.get("learning_rate", 1e-3) for k, v in case.params.items() if k.startswith("kwargs")]
-    return absolute_tolerance(max(rates))
+    return absolute_tolerance(case.learning_rate())
 
 
 def _numbers(path, width=None):
@@ -104,37 +103,34 @@ def compare_convergence(got, expected, public, atol):
     )
 
 
-def _element(i, shapes=MULTI_SHAPES):
-    """' (variable k of shape s, element j)' for flat index i of the multi-variable case."""
-    for k, shape in enumerate(shapes):
-        size = math.prod(shape)
-        if i < size:
-            return f" (variable {k + 1} of shape {tuple(shape)}, element {i})"
-        i -= size
-    return ""
-
-
 def compare_result(case, got, expected):
     """Verdict for one case given the submission's result dict and the expected one."""
     atol = step_tolerance(case)
-    if case.driver == "convergence":
+    if case.compare == "convergence":
         return compare_convergence(got, expected, case.public, atol)
-    if case.driver == "steps":
+    if case.compare == "path":
         if not isinstance(got, dict) or not _numbers(got.get("path")):
             return Verdict(False, "the run returned no usable path")
         return compare_path(got["path"], expected["path"], case.public, atol)
-    if case.driver == "variables":
+    if case.compare == "rows":
         width = len(expected["path"][0])
         if not isinstance(got, dict) or not _numbers(got.get("path"), width):
             return Verdict(False, "the run returned no usable values")
-        return compare_path(got["path"], expected["path"], case.public, atol, _element)
-    if case.driver == "instances":
+        return compare_path(got["path"], expected["path"], case.public, atol, case.element)
+    if case.compare == "paths":
         paths = got.get("paths") if isinstance(got, dict) else None
-        if not isinstance(paths, list) or len(paths) != 2 or not all(map(_numbers, paths)):
+        count = len(expected["paths"])
+        widths = [len(e[0]) if e and isinstance(e[0], list) else None for e in expected["paths"]]
+        if (
+            not isinstance(paths, list)
+            or len(paths) != count
+            or not all(_numbers(g, w) for g, w in zip(paths, widths))
+        ):
             return Verdict(False, "the run returned no usable paths")
-        for which, g, e in zip(("first", "second"), paths, expected["paths"]):
-            verdict = compare_path(g, e, case.public, atol)
+        for k, (g, e) in enumerate(zip(paths, expected["paths"])):
+            verdict = compare_path(g, e, case.public, atol, case.element)
             if not verdict.passed:
+                which = ("first", "second", "third")[k] if k < 3 else f"#{k + 1}"
                 return Verdict(False, f"{which} instance: {verdict.message}", verdict.step)
         return Verdict(True)
-    raise ValueError(f"unknown driver {case.driver!r}")
+    raise ValueError(f"unknown comparison {case.compare!r}")

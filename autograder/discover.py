@@ -15,7 +15,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from autograder import paths
+from autograder import assignments
 from autograder.submission import printable
 
 MAX_DEPTH = 4  # folders searched below a student's folder (nbgrader's tree needs 1)
@@ -55,25 +55,31 @@ def _candidates(folder):
     return sorted(found), None
 
 
-def pick_notebook(folder, name=paths.NOTEBOOK_NAME):
-    """The notebook to grade in a student's folder: the one named like the assignment, else the
-    only one; returns (path or None, problem or None)."""
+def pick_notebook(folder, name=None):
+    """The notebook to grade in a student's folder: the one named `name` (the assignment's
+    notebook; when None, any assignment's), else the only one; returns (path or None, problem
+    or None)."""
     notebooks, problem = _candidates(folder)
     if problem:
         return None, problem
-    named = [p for p in notebooks if p.name == name]
-    if named:
+    wanted = {name} if name else {f"{n}.ipynb" for n in assignments.names()}
+    named = [p for p in notebooks if p.name in wanted]
+    if len(named) == 1 or (named and name):
         return named[0], None
     if len(notebooks) == 1:
         return notebooks[0], None
+    expected = name or "a lesson's notebook"
     if not notebooks:
-        return None, f"no notebook (.ipynb) was submitted; expected {name}"
+        return None, f"no notebook (.ipynb) was submitted; expected {expected}"
     listed = ", ".join(printable(p.name) for p in notebooks[:5])
-    return None, f"several notebooks and none named {name}: {listed}"
+    if named:
+        return None, f"notebooks of several lessons: {listed}; submit one lesson at a time"
+    return None, f"several notebooks and none named {expected}: {listed}"
 
 
-def find_submissions(path):
-    """The submissions under `path`, sorted by student; one per student id."""
+def find_submissions(path, name=None):
+    """The submissions under `path`, sorted by student; one per student id. `name`: the
+    notebook file name to look for in a student's folder (see `pick_notebook`)."""
     path = Path(path)
     if path.is_file():
         return [Found(student_id(path.stem), path)]
@@ -83,7 +89,7 @@ def find_submissions(path):
     for entry in sorted(path.iterdir()):
         if entry.name.startswith("."):
             continue
-        found = _found(entry)
+        found = _found(entry, name)
         if found is not None:
             by_student.setdefault(found.student, []).append((entry, found))
     return [
@@ -92,7 +98,7 @@ def find_submissions(path):
     ]
 
 
-def _found(entry):
+def _found(entry, name=None):
     """The submission an entry of the submissions folder is (None if it is none)."""
     is_notebook = entry.suffix == ".ipynb"
     student = student_id(entry.stem if is_notebook and not _is_folder(entry) else entry.name)
@@ -100,7 +106,7 @@ def _found(entry):
         if entry.is_symlink():
             return Found(student, None, f"{printable(entry.name)} is a link, not a submission")
         if entry.is_dir():
-            notebook, problem = pick_notebook(entry)
+            notebook, problem = pick_notebook(entry, name)
             if notebook is not None and not notebook.resolve().is_relative_to(entry.resolve()):
                 notebook, problem = None, f"{printable(notebook.name)} links outside the submission"
             return Found(student, notebook, problem)

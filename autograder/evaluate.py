@@ -1,7 +1,8 @@
 """Score a SubmissionRun by running the hidden pytest tests on its data.
 
 Runs in the trusted grader process: the tests only compare plain data with the reference data,
-so nothing the student wrote executes here.
+so nothing the student wrote executes here. The tests (`checks/`) are generic: one per (exercise,
+test) of the assignment, which a plugin provides with the `submission` fixture.
 """
 
 import dataclasses
@@ -11,47 +12,53 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cases as catalogue
-from autograder.compare import compare_result, step_tolerance
-from course_utils.hints import HINTS, diagnose, diagnose_several
-from course_utils.tolerance import first_departure
+from autograder import delegation
+from autograder.assignment import DEFINED
+from autograder.compare import compare_result
+from autograder.guest import protocol
 
 CHECKS_DIR = Path(__file__).with_name("checks")
+DELEGATION = "delegation"  # the hint key of the course-wide rule; its text is the message
 
 
 @dataclasses.dataclass
 class CheckResult:
-    name: str  # "<Optimizer>: <title>"
-    optimizer: str
+    name: str  # "<Exercise>: <title>"
+    exercise: str
     key: str
     score: float
     max_score: float
     passed: bool
     output: str
-    hint: str | None = None  # the key in course_utils.hints.HINTS of the hint in `output`
+    hint: str | None = None  # the key in the assignment's hints of the hint in `output`
 
 
 class Submission:
     """What a hidden test sees: the run's data, the references, and two ways to fail."""
 
-    def __init__(self, run, references):
-        self.run, self.references = run, references
+    def __init__(self, run, references, assignment, delegated=None):
+        self.run, self.references, self.assignment = run, references, assignment
+        self.delegated = delegated or {}  # exercise -> delegation.Finding
         self.last_hint = None  # key of the hint given by the running test, if any
 
-    def require_class(self, optimizer):
-        info = self.run.classes.get(optimizer)
+    def require_class(self, exercise):
+        finding = self.delegated.get(exercise)
+        if finding is not None:
+            self.last_hint = DELEGATION
+            pytest.fail(finding.message(), pytrace=False)
+        info = self.run.classes.get(exercise)
         if not info or not info.get("defined"):
-            pytest.fail(self.run.class_problem(optimizer), pytrace=False)
+            pytest.fail(self.run.class_problem(exercise), pytrace=False)
 
-    def require_update(self, optimizer):
-        """One update moves the variable to a finite value (any value): judged on the path.
+    def require_update(self, exercise):
+        """One update moves the variables to finite values (any values): judged on the path.
 
         The sandbox's claim that the class is defined is never enough (student code runs in the
         sandbox's process and could write any event): the point needs a returned path in which
         the variable moved, as only a real update (right or wrong) gives it.
         """
-        self.require_class(optimizer)
-        for case in catalogue.cases_of(optimizer, "defined"):
+        self.require_class(exercise)
+        for case in self.assignment.cases_of(exercise, DEFINED):
             record = self.run.results.get(case.id) or {"error": "not run"}
             if record.get("error"):
                 pytest.fail(
@@ -59,22 +66,25 @@ class Submission:
                     pytrace=False,
                 )
             path = (record.get("result") or {}).get("path")
-            if not (isinstance(path, list) and len(path) == 1 and _finite(path[0])):
+            first = path[0] if isinstance(path, list) and len(path) == 1 else None
+            values = first if isinstance(first, list) else [first]
+            start = case.starting_values()
+            if not (all(map(_finite, values)) and len(values) == len(start)):
                 pytest.fail(
                     f"one update ({case.settings()}) did not leave a finite number", pytrace=False
                 )
-            if path[0] == _float32(case.params["init"]):
+            if [float(v) for v in values] == [_float32(v) for v in start]:
                 self.last_hint = "no_update"
                 pytest.fail(
                     f"one update ({case.settings()}) left the variable where it was. "
-                    f"Hint: {HINTS['no_update']}",
+                    f"Hint: {self.assignment.hints['no_update']}",
                     pytrace=False,
                 )
 
-    def check(self, optimizer, key):
+    def check(self, exercise, key):
         """Fail with a student-facing message at the first case of this test that differs."""
-        self.require_class(optimizer)
-        for case in catalogue.cases_of(optimizer, key):
+        self.require_class(exercise)
+        for case in self.assignment.cases_of(exercise, key):
             record = self.run.results.get(case.id) or {"error": "not run"}
             settings = case.settings()
             if record.get("error"):
@@ -87,39 +97,6 @@ class Submission:
                     f"{settings}: {verdict.message}{self.hint(case, record)}", pytrace=False
                 )
 
-    def several_hint(self, case):
-        """shared_state; state_keyed_by_shape when the first variable to go wrong has the shape
-        of an earlier one; step_counter_per_variable when the second variable's first move has
-        the size a per-variable step counter gives it."""
-        expected = self.references[case.id]
-        start, first = expected["start"], (self.run.results[case.id].get("result") or {})
-        row = (first.get("path") or [None])[0]
-        second = len(start) > 1 and isinstance(row, list) and len(row) == len(start)
-        if not second or not all(isinstance(v, (int, float)) for v in row[:2]):
-            return "shared_state"
-        lr = case.params["kwargs"]["learning_rate"]
-        first_moves = [row[0] - start[0], row[1] - start[1]]
-        return diagnose_several(case.optimizer, first_moves, lr, self._shape_seen_before(case))
-
-    def _shape_seen_before(self, case):
-        """Is the first variable to leave its path of the same shape as an earlier one?"""
-        expected = self.references[case.id]["path"]
-        got = (self.run.results[case.id].get("result") or {}).get("path")
-        width = len(expected[0])
-        if not isinstance(got, list) or not all(
-            isinstance(row, list) and len(row) == width for row in got
-        ):
-            return False
-        departure = first_departure(got, expected, step_tolerance(case))
-        if departure is None:
-            return False
-        shapes, index = [tuple(s) for s in case.params["shapes"]], departure[1]
-        for k, shape in enumerate(shapes):
-            index -= math.prod(shape)
-            if index < 0:
-                return shape in shapes[:k]
-        return False
-
     def passes(self, case):
         record = self.run.results.get(case.id) or {}
         if record.get("error"):
@@ -127,30 +104,16 @@ class Submission:
         return compare_result(case, record.get("result"), self.references[case.id]).passed
 
     def hint(self, case, record):
-        """' Hint: ...' from the shared vocabulary of course_utils.hints, or ''."""
+        """' Hint: ...' from the assignment's vocabulary, or ''."""
         key = None
-        error = record.get("error") or ""
-        if "timed out" in error or "longer than" in error:
+        if record.get("limit") in protocol.TIMEOUTS:
             key = "timeout"
-        elif case.driver == "variables":
-            singles = [
-                c
-                for c in catalogue.CASES
-                if c.optimizer == case.optimizer and c.driver == "convergence"
-            ]
-            if all(self.passes(c) for c in singles):
-                key = self.several_hint(case)
-        elif case.driver in ("convergence", "steps") and not error and case.test != "defined":
-            result = record.get("result") or {}
-            key = diagnose(
-                case.optimizer,
-                case.params["init"],
-                result.get("path"),
-                self.references[case.id]["path"],
-                case.params["kwargs"]["learning_rate"],
-            )
+        elif self.assignment.diagnose is not None:
+            key = self.assignment.diagnose(self, case, record)
+        if key not in self.assignment.hints:
+            key = None
         self.last_hint = key
-        return f" Hint: {HINTS[key]}" if key else ""
+        return f" Hint: {self.assignment.hints[key]}" if key else ""
 
 
 def _float32(value):
@@ -163,11 +126,19 @@ def _finite(value):
 
 
 class GradingPlugin:
-    """Provides the `submission` fixture and records each test's outcome with its points."""
+    """Provides the `submission` fixture, the tests' parameters, and records each test's outcome
+    with its points."""
 
-    def __init__(self, run, references):
-        self._submission = Submission(run, references)
+    def __init__(self, run, references, assignment, delegated=None):
+        self._submission = Submission(run, references, assignment, delegated)
+        self.assignment = assignment
         self.results = []
+
+    def pytest_generate_tests(self, metafunc):
+        if "exercise" in metafunc.fixturenames and "key" in metafunc.fixturenames:
+            pairs = [(e, t.key) for e in self.assignment.exercises for t in self.assignment.tests[e]]
+            ids = [f"{e}-{k}" for e, k in pairs]
+            metafunc.parametrize(("exercise", "key"), pairs, ids=ids)
 
     @pytest.fixture
     def submission(self):
@@ -181,23 +152,20 @@ class GradingPlugin:
             self._submission.last_hint = None
         if report.when == "call" or (report.when == "setup" and report.failed):
             hint = None if report.passed else self._submission.last_hint
-            self.results.append(_result(item, report, hint))
+            self.results.append(_result(self.assignment, item, report, hint))
 
 
-def _result(item, report, hint=None):
-    params = item.callspec.params
-    key = item.get_closest_marker("grade").args[0].format(**params)
-    optimizer = params["optimizer"]
-    test = next(t for t in catalogue.tests_for(optimizer) if t.key == key)
-    message = "" if report.passed else _message(report)
+def _result(assignment, item, report, hint=None):
+    exercise, key = item.callspec.params["exercise"], item.callspec.params["key"]
+    test = next(t for t in assignment.tests_for(exercise) if t.key == key)
     return CheckResult(
-        name=catalogue.shown_name(optimizer, test),
-        optimizer=optimizer,
+        name=assignment.shown_name(exercise, test),
+        exercise=exercise,
         key=key,
         score=float(test.points) if report.passed else 0.0,
         max_score=float(test.points),
         passed=report.passed,
-        output=message,
+        output="" if report.passed else _message(report),
         hint=hint,
     )
 
@@ -206,38 +174,43 @@ def _message(report):
     return report.longreprtext.strip().removeprefix("Failed: ")
 
 
-def evaluate(run, references):
-    """The CheckResults of a SubmissionRun, in the order of the hidden test files."""
+def delegated_exercises(run, assignment):
+    """{exercise: first Finding} of the exercises that hand their work to a library."""
+    cells = [source for _, (source, _) in sorted(run.sources.items())]
+    forbidden = delegation.COMMON_FORBIDDEN + tuple(assignment.forbidden)
+    found = {}
+    for finding in delegation.find_delegation(cells, list(assignment.exercises), forbidden):
+        found.setdefault(finding.exercise, finding)
+    return found
+
+
+def evaluate(run, references, assignment):
+    """The CheckResults of a SubmissionRun, in the order students read them."""
     if run.error:
-        return not_graded(run.error)
-    plugin = GradingPlugin(run, references)
+        return not_graded(run.error, assignment)
+    plugin = GradingPlugin(run, references, assignment, delegated_exercises(run, assignment))
     # No terminal reporter: pytest prints nothing, so no stream needs redirecting (which would
     # silence every thread of the process) and a warm-up may run it in a thread (grade.py).
     args = [str(CHECKS_DIR), "-c", str(CHECKS_DIR / "pytest.ini"), "-p", "no:terminal"]
     code = pytest.main(args + ["-p", "no:randomly"], plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the hidden tests could not run (pytest exit code {code})")
-    return sorted(plugin.results, key=_order)
+    order = assignment.all_shown_names()
+    return sorted(plugin.results, key=lambda result: order.index(result.name))
 
 
-def _order(result):
-    """Students read the tests optimizer by optimizer, in the catalogue's order."""
-    keys = [t.key for t in catalogue.tests_for(result.optimizer)]
-    return catalogue.OPTIMIZERS.index(result.optimizer), keys.index(result.key)
-
-
-def not_graded(reason):
+def not_graded(reason, assignment):
     """A zero for every test, each saying why."""
     return [
         CheckResult(
-            catalogue.shown_name(optimizer, test),
-            optimizer,
+            assignment.shown_name(exercise, test),
+            exercise,
             test.key,
             0.0,
             float(test.points),
             False,
             f"not graded: {reason}",
         )
-        for optimizer in catalogue.OPTIMIZERS
-        for test in catalogue.tests_for(optimizer)
+        for exercise in assignment.exercises
+        for test in assignment.tests_for(exercise)
     ]

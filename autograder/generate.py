@@ -1,6 +1,6 @@
-"""Generate the files derived from the solution notebook.
+"""Generate the files derived from each assignment's solution notebook.
 
-They are the student notebook and `solutions/optimizers.py`.
+They are the student notebook `notebooks/<assignment>.ipynb` and `solutions/<assignment>.py`.
 
 The solution notebook is the single source of truth. Its exercise cells carry nbgrader's
 `### BEGIN SOLUTION` / `### END SOLUTION` markers and `nbgrader.solution` metadata; after each
@@ -11,9 +11,10 @@ exercise a graded cell (`nbgrader.grade`, a comment) holds its points for nbgrad
   `raise NotImplementedError()` stub, outputs cleared, checksums computed), as `nbgrader
   generate_assignment` does, without needing a course database; the placeholders COLAB_URL and
   RELEASE_ZIP_URL become links to the published student release ([tool.course] in
-  pyproject.toml);
-- `solutions/optimizers.py` gathers the exercise cells, markers removed, so the autograder and the
-  tests can import the reference optimizers.
+  pyproject.toml), and its metadata names its assignment (`course.assignment`), which the
+  grader reads to tell lessons apart;
+- `solutions/<assignment>.py` gathers the exercise cells, markers removed, so the autograder and
+  the tests can import the reference optimizers.
 """
 
 import copy
@@ -35,7 +36,7 @@ from nbgrader.preprocessors import (
     LockCells,
 )
 
-from autograder import paths
+from autograder import assignments, paths
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -68,11 +69,11 @@ def is_demo_cell(cell):
     return any(tag in paths.SKIPPED_TAGS for tag in cell.get("metadata", {}).get("tags", []))
 
 
-def release_links(pyproject=paths.PYPROJECT):
-    """{placeholder: URL} for the student notebook, from pyproject.toml's [tool.course]."""
+def release_links(notebook_name, pyproject=paths.PYPROJECT):
+    """{placeholder: URL} for a student notebook, from pyproject.toml's [tool.course]."""
     course = tomllib.loads(Path(pyproject).read_text())["tool"]["course"]
     repository, branch = course["release_repository"], course["release_branch"]
-    notebook = f"notebooks/{paths.NOTEBOOK_NAME}"
+    notebook = f"notebooks/{notebook_name}"
     return {
         "COLAB_URL": f"https://colab.research.google.com/github/{repository}/blob/{branch}/"
         f"{notebook}",
@@ -88,7 +89,7 @@ def fill_release_links(nb, links):
     return nb
 
 
-def student_notebook(solution_nb):
+def student_notebook(solution_nb, assignment):
     """The student copy of `solution_nb`, made by nbgrader's preprocessors (input unchanged)."""
     nb = copy.deepcopy(solution_nb)
     resources = {}
@@ -103,7 +104,13 @@ def student_notebook(solution_nb):
         CheckCellMetadata(),
     ):
         nb, resources = preprocessor.preprocess(nb, resources)
-    return fill_release_links(nb, release_links())
+    return for_release(nb, assignment)
+
+
+def for_release(nb, assignment):
+    """`nb` (in place) with its release links filled in and its assignment in its metadata."""
+    nb.metadata[assignments.METADATA_KEY] = {"assignment": assignment.name}
+    return fill_release_links(nb, release_links(assignment.notebook))
 
 
 def solution_bodies(solution_nb):
@@ -126,8 +133,8 @@ def solution_bodies(solution_nb):
     return bodies
 
 
-def solutions_module_source(solution_nb, notebook_name=paths.NOTEBOOK_NAME):
-    """Python source of `solutions/optimizers.py`: every exercise cell, markers removed."""
+def solutions_module_source(solution_nb, notebook_name):
+    """Python source of `solutions/<assignment>.py`: every exercise cell, markers removed."""
     chunks = [MODULE_HEADER.format(notebook=notebook_name)]
     for cell in solution_nb.cells:
         if cell.cell_type == "code" and is_solution_cell(cell):
@@ -138,19 +145,20 @@ def solutions_module_source(solution_nb, notebook_name=paths.NOTEBOOK_NAME):
     return "\n\n".join(chunks)
 
 
-def generated_files(solution_path=paths.SOLUTION_NOTEBOOK):
-    """{path: text} of every file derived from the solution notebook."""
-    solution_nb = read_notebook(solution_path)
+def generated_files(assignment):
+    """{path: text} of every file derived from the assignment's solution notebook."""
+    solution_nb = read_notebook(assignment.solution_notebook)
     return {
-        paths.STUDENT_NOTEBOOK: nbformat.writes(student_notebook(solution_nb)) + "\n",
-        paths.SOLUTIONS_MODULE: solutions_module_source(solution_nb, Path(solution_path).name),
+        assignment.student_notebook: nbformat.writes(student_notebook(solution_nb, assignment))
+        + "\n",
+        assignment.solutions_module: solutions_module_source(solution_nb, assignment.notebook),
     }
 
 
-def generate(check=False):
+def generate(assignment, check=False):
     """Write the derived files, or with `check=True` only list those that are out of date."""
     stale = []
-    for path, text in generated_files().items():
+    for path, text in generated_files(assignment).items():
         current = path.read_text() if path.exists() else None
         if current != text:
             stale.append(path)

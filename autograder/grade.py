@@ -26,8 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from autograder import cases as catalogue
-from autograder import class_report, discover, executors, references, report, sandbox
+from autograder import assignments, class_report, discover, executors, report, sandbox
 from autograder.progress import Progress
 from autograder.run_submission import (
     SubmissionRun,
@@ -58,6 +57,7 @@ class Grade:
     printed: str = ""  # what the code printed (bounded by the sandbox)
     stops: list = dataclasses.field(default_factory=list)  # run_submission.add_stop records
     failed_cells: list = dataclasses.field(default_factory=list)  # (cell index, why)
+    assignment: object = None  # the autograder.assignment.Assignment graded
 
     @property
     def score(self):
@@ -65,7 +65,7 @@ class Grade:
 
     @property
     def max_score(self):
-        return float(catalogue.max_score())
+        return float(sum(t.max_score for t in self.tests))  # every test is listed, graded or not
 
     def summary(self):
         if self.error:
@@ -83,31 +83,40 @@ class Task:
     """
 
     student: str
+    assignment: object  # autograder.assignment.Assignment (plain data and module functions)
     cells: tuple = ()
     problem: str | None = None
 
 
-def prepare(found):
+def prepare(found, assignment):
     """The Task of a discovered submission (reads and parses the notebook; never runs it)."""
     if found.notebook is None:
-        return Task(found.student, problem=found.problem)
+        return Task(found.student, assignment, problem=found.problem)
     if found.notebook.is_symlink() or not found.notebook.is_file():
         problem = f"{printable(found.notebook.name)} is not a regular file (a link or a folder)"
-        return Task(found.student, problem=problem)
-    cells, problem = read_cells(found.notebook)
-    return Task(found.student, tuple(cells or ()), problem)
+        return Task(found.student, assignment, problem=problem)
+    cells, problem = read_cells(found.notebook, assignment)
+    return Task(found.student, assignment, tuple(cells or ()), problem)
 
 
-def _grade(student, run):
+def _grade(student, run, assignment):
     from autograder import evaluate  # pytest (see `grade_task`)
 
     _SCORING_WARM_UP.wait()
-    tests = evaluate.evaluate(run, references.load())
+    tests = evaluate.evaluate(run, assignment.references(), assignment)
     failed = [
         (i, c["error"] or "failed") for i, c in sorted(run.cells.items()) if c["status"] != "ok"
     ]
     return Grade(
-        student, tests, list(run.notes), run.error, run.seconds, run.stdout, run.stops, failed
+        student,
+        tests,
+        list(run.notes),
+        run.error,
+        run.seconds,
+        run.stdout,
+        run.stops,
+        failed,
+        assignment,
     )
 
 
@@ -120,19 +129,20 @@ def grade_task(task, mode, limits=None, warm_start=True, feedback=True):
     Scoring is warmed up in a thread while the first sandbox of the process starts
     (`_ScoringWarmUp`), instead of after it.
     """
-    _SCORING_WARM_UP.start_once(plots=feedback)
+    assignment = assignments.known(task.assignment)  # its guest file must be in the sandbox
+    _SCORING_WARM_UP.start_once(assignment, plots=feedback)
     if task.problem:
         run = SubmissionRun(error=task.problem)
     else:
-        run = run_cells(list(task.cells), launcher(mode, warm_start), limits)
-    grade = _grade(task.student, run)
+        run = run_cells(list(task.cells), launcher(mode, warm_start), assignment, limits)
+    grade = _grade(task.student, run, assignment)
     document = writable(report.results_json(grade))
     document["extra_data"].update(sandbox.record(mode))
     if grade.error:
         document["extra_data"]["not_graded"] = without_surrogates(grade.error)
     files = {RESULTS: report.dump_json(document)}
     if feedback:
-        plots = report.public_plots(run, references.load()) if not run.error else []
+        plots = report.public_plots(run, assignment) if not run.error else []
         files[FEEDBACK] = without_surrogates(report.feedback_html(grade, plots))
     return document, files
 
@@ -148,18 +158,20 @@ def writable(value):
     return value
 
 
-def not_graded(student, reason, mode=None):
+def not_graded(student, reason, assignment, mode=None):
     """(results document, files) of a student the grader could not grade, saying why."""
     reason = printable(reason)
     try:
         from autograder import evaluate
 
-        grade = Grade(student, evaluate.not_graded(reason), [], reason, 0.0)
+        tests = evaluate.not_graded(reason, assignment)
+        grade = Grade(student, tests, [], reason, 0.0, assignment=assignment)
         document = writable(report.results_json(grade))
         page = without_surrogates(report.feedback_html(grade))
     except Exception:  # noqa: BLE001 - the report itself may be what failed
         document = {"score": 0.0, "output": f"Not graded: {reason}", "tests": []}
-        document["extra_data"] = {"student": student, "max_score": float(catalogue.max_score())}
+        most = float(assignment.max_score())
+        document["extra_data"] = {"student": student, "max_score": most}
         page = f"<!doctype html><title>Not graded</title><p>Not graded: {html.escape(reason)}</p>"
     document["extra_data"]["not_graded"] = reason
     if mode:
@@ -179,10 +191,11 @@ class _ScoringWarmUp:
     def __init__(self):
         self.thread, self.lock = None, threading.Lock()
 
-    def start_once(self, plots=True):
+    def start_once(self, assignment, plots=True):
         with self.lock:
             if self.thread is None:
-                self.thread = threading.Thread(target=self._run, args=(plots,), daemon=True)
+                args = (assignment, plots)
+                self.thread = threading.Thread(target=self._run, args=args, daemon=True)
                 self.thread.start()
 
     def wait(self):
@@ -192,11 +205,11 @@ class _ScoringWarmUp:
             thread.join()
 
     @staticmethod
-    def _run(plots):
+    def _run(assignment, plots):
         with contextlib.suppress(Exception):  # a warm-up only: the real scoring reports errors
             from autograder import evaluate
 
-            evaluate.evaluate(SubmissionRun(), references.load())
+            evaluate.evaluate(SubmissionRun(), assignment.references(), assignment)
             if plots:
                 report.warm_up()
 
@@ -246,7 +259,7 @@ def write_student(out_dir, student, files):
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_grades(out_dir, docs=None):
+def write_grades(out_dir, assignment, docs=None):
     """Rebuild OUT/grades.csv (atomically) from `docs` (student -> results document), by default
     from every OUT/students/*/results.json; returns the documents.
 
@@ -261,7 +274,8 @@ def write_grades(out_dir, docs=None):
             if doc is not None:
                 docs[doc["extra_data"]["student"]] = doc
     staging = out_dir / f".{GRADES}.tmp"
-    staging.write_text(report.grades_csv(docs), encoding="utf-8", errors="backslashreplace")
+    text = report.grades_csv(docs, assignment)
+    staging.write_text(text, encoding="utf-8", errors="backslashreplace")
     os.replace(staging, out_dir / GRADES)
     return docs
 
@@ -306,10 +320,14 @@ def grade_batch(
     executor="local",
     scheduler=None,
     warm_start=True,
+    assignment=None,
 ):
     """Grade every submission under `path` into `out_dir`; True if all of them were graded
     (a submission that is no notebook, or whose grading failed, is not). NothingToGrade if
     `path` holds no submission.
+
+    `assignment`: the Assignment (or its name) to grade them as; by default inferred from the
+    notebooks' names or metadata (`infer_assignment`).
 
     `executor`: "local" (`jobs` worker processes, default one per core) or "dask" (the Dask
     cluster whose scheduler is at `scheduler`). `log`: a function taking one line per event
@@ -318,27 +336,25 @@ def grade_batch(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    found = discover.find_submissions(path)
-    if not found:
-        raise NothingToGrade(
-            f"no submissions in {path}: expected a notebook, one folder per student, "
-            "or nbgrader's submitted/ folder"
-        )
+    if isinstance(assignment, str):
+        assignment = assignments.get(assignment)
+    found = _discover(path, assignment)
+    assignment = assignment or infer_assignment(found)
     todo = [f for f in found if force or not (student_dir(out_dir, f.student) / RESULTS).exists()]
     progress = Progress(len(todo), log)
     if len(todo) < len(found):
         progress.note(f"skipping {len(found) - len(todo)} already graded (use --force to regrade)")
-    docs = write_grades(out_dir)
+    docs = write_grades(out_dir, assignment)
     failures = []
 
     def finish(student, outcome, error):
-        document, error = _write_outcome(out_dir, student, outcome, error, mode)
+        document, error = _write_outcome(out_dir, student, outcome, error, mode, assignment)
         docs[student] = document
         reason = error or document["extra_data"].get("not_graded")  # e.g. not a notebook
         if reason:
             failures.append(student)
         try:
-            write_grades(out_dir, docs)
+            write_grades(out_dir, assignment, docs)
         except Exception as failure:  # noqa: BLE001 - written again after the next student
             progress.note(f"{out_dir / GRADES} not written: {_why(failure)}")
         progress.update(student, None if reason else document, reason)
@@ -347,7 +363,7 @@ def grade_batch(
     tasks = []
     for f in todo:
         try:
-            tasks.append(prepare(f))
+            tasks.append(prepare(f, assignment))
         except Exception as error:  # noqa: BLE001 - one submission must not stop the batch
             finish(f.student, None, f"its notebook could not be read: {_why(error)}")
     with executors.open_executor(executor, jobs=jobs, scheduler=scheduler) as pool:
@@ -362,17 +378,17 @@ def grade_batch(
     )
     from autograder import nbgrader_gradebook  # if `path` is an nbgrader course's submitted/
 
-    recorded = nbgrader_gradebook.record_grades(path, docs, progress.note)
+    recorded = nbgrader_gradebook.record_grades(path, docs, assignment, progress.note)
     try:
-        progress.note(f"class report in {class_report.write(out_dir, docs)}")
+        progress.note(f"class report in {class_report.write(out_dir, docs, assignment)}")
     except Exception as failure:  # noqa: BLE001 - the grades are written; the report comes extra
         progress.note(f"{out_dir / class_report.REPORT} not written: {_why(failure)}")
-    for line in class_report.common_mistakes(docs):  # the summary ends with the common mistakes
+    for line in class_report.common_mistakes(docs, assignment):  # the summary ends with the common mistakes
         progress.note(line)
     return recorded and not failures
 
 
-def _write_outcome(out_dir, student, outcome, error, mode):
+def _write_outcome(out_dir, student, outcome, error, mode, assignment):
     """Write what grading one student gave, or a "not graded" row saying why it failed.
 
     Returns (results document, None) or (the not-graded document, why).
@@ -384,15 +400,15 @@ def _write_outcome(out_dir, student, outcome, error, mode):
             return document, None
         except Exception as failure:  # noqa: BLE001 - e.g. a document that cannot be written
             error = f"its results could not be written: {_why(failure)}"
-    document, files = not_graded(student, error, mode)
+    document, files = not_graded(student, error, assignment, mode)
     with contextlib.suppress(Exception):  # its row in grades.csv still says why
         write_student(out_dir, student, files)
     return document, error
 
 
-def print_table(out_dir, stream=sys.stdout):
+def print_table(out_dir, assignment, stream=sys.stdout):
     """A plain-text table of OUT/grades.csv: student, score and the tests failed."""
-    docs = write_grades(out_dir)
+    docs = write_grades(out_dir, assignment)
     width = min(max([len(s) for s in docs] + [7]), TABLE_ID_CHARS)
     print(f"{'student':<{width}}  {'score':>9}  failed tests", file=stream)
     for student, doc in sorted(docs.items()):
@@ -403,6 +419,44 @@ def print_table(out_dir, stream=sys.stdout):
         shown = f"not graded: {reason}" if reason else shown
         score = f"{doc['score']:g}/{doc['extra_data']['max_score']:g}"
         print(f"{shown_id:<{width}}  {score:>9}  {shown or '-'}", file=stream)
+
+
+def _discover(path, assignment=None):
+    """The submissions under `path` (NothingToGrade if none)."""
+    found = discover.find_submissions(path, assignment.notebook if assignment else None)
+    if not found:
+        raise NothingToGrade(
+            f"no submissions in {path}: expected a notebook, one folder per student, "
+            "or nbgrader's submitted/ folder"
+        )
+    return found
+
+
+def batch_assignment(path, name=None):
+    """The Assignment named `name`, else the one the submissions under `path` belong to
+    (UnknownAssignment, NothingToGrade)."""
+    if name:
+        return assignments.get(name)
+    return infer_assignment(_discover(path))
+
+
+def infer_assignment(found):
+    """The assignment of a batch, from its notebooks' names, else their metadata (bounded
+    reads, no code run); UnknownAssignment (one line, listing the choices) otherwise."""
+    from autograder import submission
+
+    notebooks = [f.notebook for f in found if f.notebook is not None]
+    try:
+        return assignments.infer(notebooks)
+    except assignments.UnknownAssignment as unknown:
+        named = set()
+        for notebook in notebooks:
+            with contextlib.suppress(Exception):
+                named.add(assignments.of_notebook(submission.read_notebook(notebook)))
+        named.discard(None)
+        if len(named) != 1:
+            raise unknown from None
+        return assignments.get(named.pop())
 
 
 def resolve(mode):

@@ -1,10 +1,11 @@
 """The repository as an nbgrader course folder (configured by the root's `nbgrader_config.py`).
 
-- nbgrader reads the instructor version from `source/<assignment>/`; the lesson's single source
-  of truth stays `solutions/<notebook>`, so the committed `source/` only holds a relative link to
-  it (`SOURCE_LINK`; a test checks it).
+- nbgrader reads the instructor version from `source/<assignment>/`; each lesson's single source
+  of truth stays `solutions/<assignment>.ipynb`, so the committed `source/` only holds relative
+  links to them (`source_link`; a test checks every assignment's).
 - `FillReleaseLinks`: the last of generate_assignment's preprocessors, so that nbgrader's release
-  is the committed student notebook (`make student`), release links filled in.
+  is the committed student notebook (`make student`): release links filled in, the assignment
+  named in its metadata.
 - `place_feedback`: puts the grader's feedback where `nbgrader release_feedback` takes it,
   `feedback/<student>/<assignment>/<notebook>.html`, next to the submission's `timestamp.txt` and
   `submission_secret.txt` that release_feedback needs to address it to the student.
@@ -16,22 +17,29 @@ from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from autograder import discover, generate, grade, paths
+from autograder import assignments, discover, generate, grade
 
-ASSIGNMENT = Path(paths.NOTEBOOK_NAME).stem
 SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")  # written by nbgrader submit
-SOURCE_LINK = Path("source", ASSIGNMENT, paths.NOTEBOOK_NAME)  # -> ../../solutions/<notebook>
+
+
+def source_link(assignment):
+    """source/<assignment>/<notebook>, a link to ../../solutions/<notebook>."""
+    return Path("source", assignment.name, assignment.notebook)
 
 
 class FillReleaseLinks(NbGraderPreprocessor):
-    """Replace the placeholders COLAB_URL and RELEASE_ZIP_URL with the release's links."""
+    """Replace the placeholders COLAB_URL and RELEASE_ZIP_URL with the release's links and name
+    the assignment in the notebook's metadata, as `make student` does."""
 
     def preprocess(self, nb, resources):
-        return generate.fill_release_links(nb, generate.release_links()), resources
+        name = (resources.get("nbgrader") or {}).get("assignment")
+        return generate.for_release(nb, assignments.get(name)), resources
 
 
-def place_feedback(out_dir, course_dir, assignment=ASSIGNMENT):
+def place_feedback(out_dir, course_dir, assignment):
     """Copy each student's feedback.html (see `grade.student_dir`) into nbgrader's feedback folder.
+
+    `out_dir`: where `grade` wrote the assignment's results (OUT/<assignment>).
 
     Covers every student with a `submitted/<student>/<assignment>/` folder. Returns (written
     paths, [(student, why not)]): a student is skipped when not graded, graded before the
@@ -39,14 +47,14 @@ def place_feedback(out_dir, course_dir, assignment=ASSIGNMENT):
     """
     out_dir, course_dir = Path(out_dir), Path(course_dir)
     written, skipped = [], []
-    for submission in sorted((course_dir / "submitted").glob(f"*/{assignment}")):
+    for submission in sorted((course_dir / "submitted").glob(f"*/{assignment.name}")):
         student = discover.student_id(submission.parent.name)  # as `grade` names it
         feedback = grade.student_dir(out_dir, student) / grade.FEEDBACK
-        notebook, problem = _check(submission, feedback)
+        notebook, problem = _check(submission, feedback, assignment)
         if problem:
             skipped.append((student, problem))
             continue
-        target = course_dir / "feedback" / submission.parent.name / assignment
+        target = course_dir / "feedback" / submission.parent.name / assignment.name
         target.mkdir(parents=True, exist_ok=True)
         for name in SUBMISSION_FILES:
             shutil.copyfile(submission / name, target / name)
@@ -58,14 +66,14 @@ def place_feedback(out_dir, course_dir, assignment=ASSIGNMENT):
     return written, skipped
 
 
-def _check(submission, feedback):
+def _check(submission, feedback, assignment):
     """(the graded notebook, None), or (None, why its feedback cannot be placed)."""
     if not feedback.is_file():
         return None, f"not graded: no {feedback}"
     missing = [name for name in SUBMISSION_FILES if not (submission / name).is_file()]
     if missing:
         return None, f"no {' or '.join(missing)}: collect submissions with `nbgrader collect`"
-    notebook, problem = discover.pick_notebook(submission)
+    notebook, problem = discover.pick_notebook(submission, assignment.notebook)
     if notebook is not None and notebook.stat().st_ctime > feedback.stat().st_mtime:
         return None, "collected again after it was graded: grade it again with --force"
     return notebook, problem

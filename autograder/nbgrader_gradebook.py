@@ -2,7 +2,8 @@
 
 After `python -m autograder grade <course>/submitted`, formgrader shows the scores and `nbgrader
 export` writes them. The source notebook has one graded cell per exercise (grade_id
-`<ClassName>_tests`, points = that exercise's subtotal in `cases.py`, its body a comment);
+`<ClassName>_tests`, points = that exercise's subtotal in the assignment's spec, its body a
+comment);
 `nbgrader generate_assignment` records these cells in the gradebook, and each gets the student's
 subtotal as its auto_score, as `nbgrader autograde` would give it. Scores come from our grader,
 never from running those cells: deleting or editing one changes no score by itself (the runner
@@ -17,12 +18,11 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autograder import cases, discover, paths
+from autograder import discover
 
 if TYPE_CHECKING:
     from nbgrader.coursedir import CourseDirectory
 
-ASSIGNMENT = Path(paths.NOTEBOOK_NAME).stem  # nbgrader's assignment id
 CONFIG_FILE = "nbgrader_config.py"
 SUBMITTED = "submitted"  # nbgrader's default CourseDirectory.submitted_directory
 TESTS_CELL_SUFFIX = "_tests"  # an exercise's graded cell: grade_id "<ClassName>_tests"
@@ -34,21 +34,13 @@ def tests_cell_id(exercise: str) -> str:
     return f"{exercise}{TESTS_CELL_SUFFIX}"
 
 
-def exercise_points() -> dict[str, int]:
-    """{exercise class: its subtotal of points}, the points of its graded cell (from cases.py)."""
-    return {
-        exercise: sum(test.points for test in cases.tests_for(exercise))
-        for exercise in cases.OPTIMIZERS
-    }
-
-
-def exercise_scores(document: dict) -> dict[str, float]:
+def exercise_scores(document: dict, assignment) -> dict[str, float]:
     """{exercise class: the student's subtotal}: the scores of the tests named after it."""
     return {
         exercise: sum(
             test["score"] for test in document["tests"] if test["name"].startswith(f"{exercise}: ")
         )
-        for exercise in cases.OPTIMIZERS
+        for exercise in assignment.exercises
     }
 
 
@@ -84,7 +76,7 @@ def nbgrader_course_of(submissions) -> Path | None:
     return None
 
 
-def record_grades(submissions, docs: dict, log=print, assignment: str = ASSIGNMENT) -> bool:
+def record_grades(submissions, docs: dict, assignment, log=print) -> bool:
     """After grading `submissions`: write `docs` to its course's gradebook if it is nbgrader's
     `submitted/` folder (else do nothing). False if the gradebook could not be written."""
     course_dir = nbgrader_course_of(submissions)
@@ -93,7 +85,7 @@ def record_grades(submissions, docs: dict, log=print, assignment: str = ASSIGNME
     return write_gradebook(docs, course_dir, assignment, log)
 
 
-def write_gradebook(docs: dict, course_dir, assignment: str = ASSIGNMENT, log=print) -> bool:
+def write_gradebook(docs: dict, course_dir, assignment, log=print) -> bool:
     """Write each student's subtotals into the course's gradebook, as `nbgrader autograde` would.
 
     `docs`: {student id: results document}; only students with a
@@ -102,7 +94,9 @@ def write_gradebook(docs: dict, course_dir, assignment: str = ASSIGNMENT, log=pr
     the student and the submission (with the time in timestamp.txt) are created or updated, each
     exercise's graded cell gets the student's subtotal as auto_score, and the course's late
     penalty is applied. One line per student goes to `log`. False if anything was not written.
+    `assignment`: an autograder Assignment (its name is nbgrader's assignment id).
     """
+    spec, assignment = assignment, assignment.name
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import AssignLatePenalties
     from sqlalchemy.exc import SAWarning
@@ -128,7 +122,7 @@ def write_gradebook(docs: dict, course_dir, assignment: str = ASSIGNMENT, log=pr
         ):
             # nbgrader's add_submission makes SQLAlchemy warn (as in `nbgrader autograde`)
             warnings.simplefilter("ignore", SAWarning)
-            problem = _check_assignment(gradebook, assignment)
+            problem = _check_assignment(gradebook, spec)
             if problem:
                 log(f"nbgrader gradebook not written: {problem}")
                 return False
@@ -140,7 +134,7 @@ def write_gradebook(docs: dict, course_dir, assignment: str = ASSIGNMENT, log=pr
                 if document is None:  # not graded: the batch said why
                     continue
                 try:
-                    args = gradebook, assignment, student, document, folder, penalties
+                    args = gradebook, spec, student, document, folder, penalties
                     log(_write_student(*args))
                 except Exception as error:  # noqa: BLE001 - the others are still written
                     gradebook.db.rollback()
@@ -157,10 +151,11 @@ def _sqlite_file(db_url):
     return Path(db_url[len(prefix) :]) if db_url.startswith(prefix) else None
 
 
-def _check_assignment(gradebook, assignment):
-    """None, or why the gradebook cannot take the scores of `assignment`."""
+def _check_assignment(gradebook, spec):
+    """None, or why the gradebook cannot take the scores of the Assignment `spec`."""
     from nbgrader.api import MissingEntry
 
+    assignment = spec.name
     try:
         record = gradebook.find_assignment(assignment)
     except MissingEntry:
@@ -169,7 +164,7 @@ def _check_assignment(gradebook, assignment):
             f"`nbgrader generate_assignment {assignment}` first"
         )
     cells = {cell.name: cell for notebook in record.notebooks for cell in notebook.grade_cells}
-    wanted = {tests_cell_id(exercise): points for exercise, points in exercise_points().items()}
+    wanted = {tests_cell_id(exercise): points for exercise, points in spec.subtotals().items()}
     stale = [
         name
         for name, points in wanted.items()
@@ -183,13 +178,14 @@ def _check_assignment(gradebook, assignment):
     return None
 
 
-def _write_student(gradebook, assignment, student, document, folder, penalties):
+def _write_student(gradebook, spec, student, document, folder, penalties):
     """Record one student's submission and scores; returns the line to log."""
+    assignment = spec.name
     gradebook.update_or_create_student(student)
     timestamp = _timestamp(folder)
     extra = {"timestamp": timestamp} if timestamp else {}
     submission = gradebook.update_or_create_submission(assignment, student, **extra)
-    scores = exercise_scores(document)
+    scores = exercise_scores(document, spec)
     for notebook in submission.notebooks:
         for grade_record in notebook.grades:
             exercise = grade_record.name.removesuffix(TESTS_CELL_SUFFIX)
@@ -202,7 +198,7 @@ def _write_student(gradebook, assignment, student, document, folder, penalties):
     gradebook.db.commit()
     late = f", {submission.total_seconds_late:g} s late" if submission.total_seconds_late else ""
     when = f"submitted {timestamp:%Y-%m-%d %H:%M:%S} UTC{late}" if timestamp else "no timestamp.txt"
-    total, most = sum(scores.values()), sum(exercise_points().values())
+    total, most = sum(scores.values()), spec.max_score()
     return f"nbgrader gradebook: {discover.student_id(student)}: {total:g} / {most:g} ({when})"
 
 

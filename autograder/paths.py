@@ -3,13 +3,8 @@
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS_DIR = ROOT / "solutions"
-STUDENT_DIR = ROOT / "notebooks"
-
-NOTEBOOK_NAME = "optimizers_core.ipynb"
-SOLUTION_NOTEBOOK = SOLUTIONS_DIR / NOTEBOOK_NAME
-STUDENT_NOTEBOOK = STUDENT_DIR / NOTEBOOK_NAME
-SOLUTIONS_MODULE = SOLUTIONS_DIR / "optimizers.py"
+SOLUTIONS_DIR = ROOT / "solutions"  # solutions/<assignment>.ipynb, the sources of truth
+STUDENT_DIR = ROOT / "notebooks"  # notebooks/<assignment>.ipynb, generated
 
 # Cells carrying one of these tags only demonstrate (runs, plots) or self-check; graders skip them.
 DEMO_TAG = "demo"

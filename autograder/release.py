@@ -2,22 +2,24 @@
 
     python -m autograder release --out dist    # dist/optimizers-core-student/ and its .zip
 
-The bundle: the student notebook, `course_utils` (with the public self-check expectations), a
-student README, `environment.yml` and a `pyproject.toml` that installs `course_utils` (what the
-notebook's Colab setup cell installs). Before anything is written out, every text file is checked
-against every line of every solution body, the solution markers and the hidden reference data;
-the build fails if any of it is inside.
+The bundle: every lesson's student notebook, `course_utils` (with the public self-check
+expectations), a student README listing the lessons in order, each with its Colab link,
+`environment.yml` and a `pyproject.toml` that installs `course_utils` (what the notebooks' Colab
+setup cells install). Before anything is written out, every text file is checked against every
+line of every lesson's solution bodies, the solution markers and the hidden reference data; the
+build fails if any of it is inside.
 """
 
 import shutil
 import zipfile
 from pathlib import Path
 
-from autograder import generate, paths, references
+from autograder import assignments, generate, paths
 
 NAME = "optimizers-core-student"
 TEMPLATE = Path(__file__).with_name("release_template")
-PACKAGE_FILES = ("*.py", "*.json")
+PACKAGE_FILES = ("*.py", "*.json", "expectations/*.json")
+HIDDEN_NAMES = ("references.json",)
 
 
 class ReleaseError(Exception):
@@ -28,27 +30,45 @@ def assemble(folder):
     """Write the bundle's files into `folder` (which must not exist)."""
     folder = Path(folder)
     (folder / "notebooks").mkdir(parents=True)
-    shutil.copy2(paths.STUDENT_NOTEBOOK, folder / "notebooks" / paths.NOTEBOOK_NAME)
+    lessons = assignments.all_assignments()
+    for lesson in lessons:
+        shutil.copy2(lesson.student_notebook, folder / "notebooks" / lesson.notebook)
     package = folder / "course_utils"
     package.mkdir()
     source = paths.ROOT / "course_utils"
     for pattern in PACKAGE_FILES:
         for path in sorted(source.glob(pattern)):
-            shutil.copy2(path, package / path.name)
-    links = generate.release_links()
+            target = package / path.relative_to(source)
+            target.parent.mkdir(exist_ok=True)
+            shutil.copy2(path, target)
     for template in sorted(TEMPLATE.iterdir()):
-        text = template.read_text()
+        text = template.read_text().replace("LESSONS", lesson_list(lessons))
+        links = generate.release_links(lessons[0].notebook)
         for placeholder, url in links.items():
             text = text.replace(placeholder, url)
         (folder / template.name).write_text(text)
 
 
+def lesson_list(lessons):
+    """The README's list of lessons: title, what it teaches, its notebook and Colab link."""
+    lines = []
+    for number, lesson in enumerate(lessons, 1):
+        colab = generate.release_links(lesson.notebook)["COLAB_URL"]
+        lines.append(
+            f"{number}. **{lesson.title}**: {lesson.teaches}. "
+            f"`notebooks/{lesson.notebook}` ([open in Colab]({colab}))"
+        )
+    return "\n".join(lines)
+
+
 def hidden_markers():
-    """Lines and strings that must never be in the bundle."""
-    solution = generate.read_notebook(paths.SOLUTION_NOTEBOOK)
-    lines = {line for body in generate.solution_bodies(solution) for line in body}
-    strings = set(generate.SOLUTION_MARKERS)
-    strings.add(references.REFERENCES.read_text().splitlines()[1].strip())  # its "about" line
+    """Lines and strings that must never be in the bundle, from every lesson."""
+    lines, strings = set(), set(generate.SOLUTION_MARKERS)
+    for lesson in assignments.all_assignments():
+        solution = generate.read_notebook(lesson.solution_notebook)
+        lines |= {line for body in generate.solution_bodies(solution) for line in body}
+        about = lesson.references_path.read_text().splitlines()[1].strip()  # its "about" line
+        strings.add(about)
     return lines, strings
 
 
@@ -61,7 +81,7 @@ def leaks(folder):
         relative = path.relative_to(folder)
         if (
             relative.parts[0] in ("solutions", "autograder", "tests")
-            or path.name == references.REFERENCES.name
+            or path.name in HIDDEN_NAMES
         ):
             found.append((str(relative), "a hidden file"))
             continue

@@ -17,8 +17,6 @@ import io
 import json
 import unicodedata
 
-from autograder import cases as catalogue
-from course_utils.hints import HINTS
 
 PRINTED_CHARS = 2000  # of what the code printed, shown to the student
 MESSAGE_CHARS = 3000  # of one test's message
@@ -40,7 +38,7 @@ def results_json(grade):
                 "score": t.score,
                 "max_score": t.max_score,
                 "status": "passed" if t.passed else "failed",
-                "output": failure_html(t),
+                "output": failure_html(t, _hints(grade)),
                 "output_format": "html",
                 "visibility": "visible",
                 "extra_data": {"hint": t.hint},
@@ -49,6 +47,7 @@ def results_json(grade):
         ],
         "extra_data": {
             "student": grade.student,
+            "assignment": grade.assignment.name if grade.assignment else None,
             "max_score": grade.max_score,
             "notes": grade.notes,
             "not_graded": grade.error,  # why the whole submission could not be graded
@@ -63,15 +62,20 @@ def _bounded(text, limit):
     return f"{text[:limit]}\n... ({len(text) - limit} more characters)"
 
 
-def failure_html(test):
-    """One test's output as HTML: its message, then its hint in a paragraph of its own."""
+def _hints(grade):
+    return grade.assignment.hints if grade.assignment is not None else {}
+
+
+def failure_html(test, hints):
+    """One test's output as HTML: its message, then its hint (from `hints`, the assignment's
+    vocabulary) in a paragraph of its own."""
     if test.passed:
         return ""
     e = html.escape
-    hint = f" Hint: {HINTS[test.hint]}" if test.hint in HINTS else ""
+    hint = f" Hint: {hints[test.hint]}" if test.hint in hints else ""
     message = test.output.removesuffix(hint) if hint else test.output
     text = f"<p>{e(_bounded(message, MESSAGE_CHARS))}</p>"
-    return text + (f"<p><b>Hint:</b> {e(HINTS[test.hint])}</p>" if hint else "")
+    return text + (f"<p><b>Hint:</b> {e(hints[test.hint])}</p>" if hint else "")
 
 
 def summary_html(grade):
@@ -108,20 +112,22 @@ def feedback_html(grade, plots=()):
     """The student's feedback page (a string of HTML)."""
     e = html.escape
     sections = ""
-    for optimizer in catalogue.OPTIMIZERS:
-        tests = [t for t in grade.tests if t.optimizer == optimizer]
+    exercises = dict.fromkeys(t.exercise for t in grade.tests)  # in the order students read
+    for exercise in exercises:
+        tests = [t for t in grade.tests if t.exercise == exercise]
         rows = "".join(
             f'<tr><td class="{"passed" if t.passed else "failed"}">'
             f"{'passed' if t.passed else 'failed'}</td>"
             f"<td>{e(t.name.split(': ', 1)[-1])}</td>"
-            f"<td>{t.score:g} / {t.max_score:g}</td><td>{failure_html(t)}</td></tr>"
+            f"<td>{t.score:g} / {t.max_score:g}</td><td>{failure_html(t, _hints(grade))}</td></tr>"
             for t in tests
         )
         got, most = sum(t.score for t in tests), sum(t.max_score for t in tests)
         sections += (
-            f"<h2>{e(optimizer)}: {got:g} / {most:g}</h2><table><tr><th></th><th>Test</th>"
+            f"<h2>{e(exercise)}: {got:g} / {most:g}</h2><table><tr><th></th><th>Test</th>"
             f"<th>Points</th><th>What to look at</th></tr>{rows}</table>\n"
         )
+    title = grade.assignment.title if grade.assignment else "Optimizers with Core APIs"
     figures = "".join(
         f'<figure><img alt="{e(title)}" src="data:image/png;base64,{png}">'
         f"<figcaption>{e(title)}</figcaption></figure>"
@@ -130,56 +136,41 @@ def feedback_html(grade, plots=()):
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Feedback: {e(grade.student)}</title>
 <style>{STYLE}</style></head><body>
-<h1>Optimizers with Core APIs: feedback</h1>
+<h1>{e(title)}: feedback</h1>
 <p>Student: <b>{e(grade.student)}</b>.</p>
 {summary_html(grade)}
 {sections}
 {f"<h2>Your paths on the notebook's runs</h2>{figures}" if figures else ""}
-<p><small>Tests other than "the guide's run" use settings the notebook does not show; their
-expected values are not shown here.</small></p>
+<p><small>Only the notebook's own runs show expected values; the other tests use settings the
+notebook does not show, and their expected values are not shown here.</small></p>
 </body></html>
 """
 
 
-def public_plots(run, references):
-    """(title, base64 PNG) per optimizer: its paths against the expected ones, public cases only.
+def public_plots(run, assignment):
+    """(title, base64 PNG) of the assignment's figures of the student's public runs against the
+    expected ones (its `public_plots` hook; hidden cases are never drawn)."""
+    if assignment.public_plots is None:
+        return []
+    plots = assignment.public_plots(run, assignment.references())
+    return [(title, base64.b64encode(png).decode()) for title, png in plots]
 
-    One figure per optimizer, a panel per public run; a run without a path has no panel.
-    """
+
+def new_figure(figsize):
+    """A Matplotlib figure drawn with Agg, outside pyplot (nothing global, nothing to close)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    plots = []
-    for optimizer in catalogue.OPTIMIZERS:
-        panels = []
-        for case in catalogue.CASES:
-            if case.optimizer != optimizer or not case.public or case.driver != "convergence":
-                continue
-            result = (run.results.get(case.id) or {}).get("result")
-            path = result.get("path") if isinstance(result, dict) else None
-            if isinstance(path, list) and path:
-                panels.append((case, path, references[case.id]["path"]))
-        if not panels:
-            continue
-        fig = Figure(figsize=(3.6 * len(panels), 2.9))
-        axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
-        for ax, (case, path, expected) in zip(axes, panels):
-            ax.plot(range(1, len(expected) + 1), expected, c="k", lw=2.5, alpha=0.35)
-            ax.plot(range(1, len(path) + 1), _clip(path), c="tab:red", lw=1)
-            ax.set_ylim(-2.5, 2.5)
-            ax.set_xlabel("iteration")
-            ax.set_title(case.settings(), fontsize=9)
-        axes[0].set_ylabel("x")
-        axes[0].legend(["expected", "yours"], loc="lower left", fontsize=8)
-        # Fixed margins: a "tight" bounding box would draw the figure twice.
-        fig.subplots_adjust(left=0.07, right=0.99, top=0.88, bottom=0.17, wspace=0.08)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
-        title = f"{optimizer}: " + "; ".join(case.settings() for case, _, _ in panels)
-        plots.append((title, base64.b64encode(buffer.getvalue()).decode()))
-    return plots
+    return Figure(figsize=figsize)
+
+
+def figure_png(fig, dpi=80):
+    """The PNG bytes of `fig`."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 def warm_up():
@@ -197,10 +188,6 @@ def warm_up():
     ax.set_xlabel("iteration")
     ax.legend(["expected"], loc="lower left", fontsize=8)
     fig.savefig(io.BytesIO(), format="png", dpi=80)
-
-
-def _clip(path):
-    return [min(max(v, -1e3), 1e3) if isinstance(v, (int, float)) else float("nan") for v in path]
 
 
 # Characters that make a spreadsheet read a cell as a formula, once leading blanks are skipped
@@ -228,10 +215,11 @@ def _number(value):
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
-def grades_csv(results_by_student):
+def grades_csv(results_by_student, assignment):
     """CSV text with one row per student from {student: results.json document}: the score, a
-    column per test and, last, why the student was not graded (empty if graded)."""
-    names = catalogue.all_shown_names()
+    column per test of `assignment` and, last, why the student was not graded (empty if
+    graded)."""
+    names = assignment.all_shown_names()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_cell(c) for c in ("student", "score", "max_score", *names, "not_graded")])

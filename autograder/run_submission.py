@@ -11,12 +11,12 @@ import dataclasses
 import functools
 import time
 
-from autograder import cases as catalogue
 from autograder import sandbox, submission, warm
+from autograder.guest import protocol
 
 MAX_ATTEMPTS = 6
-MAX_STRIKES = 2  # stopped cases of one optimizer before its other cases are given up
-EXERCISE_CELLS = {"GradientDescent": "gradient_descent", "Momentum": "momentum", "Adam": "adam"}
+MAX_STRIKES = 2  # stopped cases of one exercise before its other cases are given up
+LIMITS = protocol.LIMITS
 
 
 @dataclasses.dataclass
@@ -27,12 +27,13 @@ class SubmissionRun:
     cells: dict = dataclasses.field(default_factory=dict)  # index -> {"status", "error"}
     sources: dict = dataclasses.field(default_factory=dict)  # index -> (source, grade_id)
     classes: dict = dataclasses.field(default_factory=dict)  # name -> {"defined", "error"}
-    results: dict = dataclasses.field(default_factory=dict)  # case id -> {"result", "error"}
+    results: dict = dataclasses.field(default_factory=dict)  # id -> {"result", "error", "limit"}
     stdout: str = ""
     notes: list = dataclasses.field(default_factory=list)
     stops: list = dataclasses.field(default_factory=list)  # see `add_stop`
     seconds: float = 0.0
     attempts: int = 0
+    exercises: dict = dataclasses.field(default_factory=dict)  # class -> grade_id of its cell
 
     def class_problem(self, name):
         """Why `name` is unusable, with the failure of the cell that should define it."""
@@ -46,15 +47,17 @@ class SubmissionRun:
 
     def defining_cell(self, name):
         for index, (source, grade_id) in self.sources.items():
-            if grade_id == EXERCISE_CELLS.get(name) or f"class {name}" in source:
+            if grade_id == self.exercises.get(name) or f"class {name}" in source:
                 return index
         return None
 
 
-def read_cells(path):
+def read_cells(path, assignment):
     """(code cells to run, None), or (None, why the file cannot be graded). Never runs code."""
     try:
-        return submission.code_cells(submission.read_notebook(path)), None
+        nb = submission.read_notebook(path)
+        submission.check_assignment(nb, path, assignment)
+        return submission.code_cells(nb, assignment.student_notebook), None
     except submission.SubmissionError as error:
         return None, str(error)
     except OSError as error:
@@ -76,15 +79,16 @@ def _cold(mode, job, limits, seconds_left=None):
     return sandbox.run_job(job, mode, limits, seconds_left)
 
 
-def run_submission(path, mode, limits=None, case_list=None, warm_start=True):
-    """Run the notebook at `path` in sandbox `mode` ('bwrap' or 'none'); return a SubmissionRun."""
-    cells, error = read_cells(path)
+def run_submission(path, mode, assignment, limits=None, case_list=None, warm_start=True):
+    """Run the notebook at `path` of `assignment` in sandbox `mode` ('bwrap' or 'none');
+    return a SubmissionRun."""
+    cells, error = read_cells(path, assignment)
     if error:
         return SubmissionRun(error=error)
-    return run_cells(cells, launcher(mode, warm_start), limits, case_list)
+    return run_cells(cells, launcher(mode, warm_start), assignment, limits, case_list)
 
 
-def run_cells(cells, launch, limits=None, case_list=None):
+def run_cells(cells, launch, assignment, limits=None, case_list=None):
     """Run the code `cells` of a submission, then the cases, with `launch` (see `launcher`).
 
     The whole submission has one time budget (`Limits.deadline` of its first job), spent across
@@ -93,11 +97,11 @@ def run_cells(cells, launch, limits=None, case_list=None):
     """
     limits = limits or sandbox.Limits()
     start = time.monotonic()
-    run = SubmissionRun()
+    run = SubmissionRun(exercises=dict(assignment.exercises))
     run.sources = {c.index: (c.source, c.grade_id) for c in cells}
     cells = _capped(run, cells, limits.max_cells)
     killed_cells, strikes = set(), {}
-    pending_cases = list(catalogue.CASES if case_list is None else case_list)
+    pending_cases = list(assignment.cases if case_list is None else case_list)
     budget, used = None, 0.0
     while run.attempts < MAX_ATTEMPTS:
         run.attempts += 1
@@ -106,13 +110,15 @@ def run_cells(cells, launch, limits=None, case_list=None):
                 {"index": c.index, "source": c.source} for c in cells if c.index not in killed_cells
             ],
             "cases": [c.job() for c in pending_cases],
+            "exercises": list(assignment.exercises),
+            "guest": str(assignment.guest),
             "cell_timeout": limits.cell_seconds,
             "case_timeout": limits.case_seconds,
         }
         budget = limits.deadline(job) if budget is None else budget
         outcome = launch(job, limits, budget - used)
         used += outcome.seconds
-        _absorb(run, outcome)
+        _absorb(run, outcome, assignment)
         if outcome.finished:
             break
         reason = outcome.killed or _exit_reason(outcome.returncode)
@@ -122,18 +128,22 @@ def run_cells(cells, launch, limits=None, case_list=None):
         if unit[0] == "cell":
             killed_cells.add(unit[1])
             run.cells[unit[1]] = {"status": "error", "error": f"stopped: {reason}"}
-        elif unit[0] == "case" and unit[1] in catalogue.CASES_BY_ID:
-            run.results[unit[1]] = {"result": None, "error": f"stopped: {reason}"}
-            optimizer = catalogue.CASES_BY_ID[unit[1]].optimizer
-            strikes[optimizer] = strikes.get(optimizer, 0) + 1
+        elif unit[0] == "case" and unit[1] in assignment.case_by_id:
+            run.results[unit[1]] = {
+                "result": None,
+                "error": f"stopped: {reason}",
+                "limit": protocol.limit(outcome.limit),
+            }
+            exercise = assignment.case_by_id[unit[1]].exercise
+            strikes[exercise] = strikes.get(exercise, 0) + 1
         elif not outcome.events:  # it could not even start: trying again would not help
             break
         if outcome.out_of_time or used >= budget:
             _charge_the_rest(run, job["cells"], pending_cases, budget)
             break
         for case in pending_cases:
-            if strikes.get(case.optimizer, 0) >= MAX_STRIKES and case.id not in run.results:
-                stopped = f"not run: {MAX_STRIKES} earlier tests of {case.optimizer} were stopped"
+            if strikes.get(case.exercise, 0) >= MAX_STRIKES and case.id not in run.results:
+                stopped = f"not run: {MAX_STRIKES} earlier tests of {case.exercise} were stopped"
                 run.results[case.id] = {"result": None, "error": stopped}
         pending_cases = [c for c in pending_cases if c.id not in run.results]
         if run.classes and not pending_cases:
@@ -168,9 +178,6 @@ def _charge_the_rest(run, job_cells, pending_cases, seconds):
         run.results.setdefault(case.id, {"result": None, "error": why})
 
 
-LIMITS = ("time", "cpu", "memory", "processes")
-
-
 def add_stop(run, where, limit, reason):
     """Record in `run.stops`, once, that code was stopped: where (e.g. 'cell 3'), at which limit
     (one of LIMITS, or None when it crashed or exited) and why, in words."""
@@ -179,30 +186,31 @@ def add_stop(run, where, limit, reason):
         run.stops.append(record)
 
 
-def _absorb(run, outcome):
+def _absorb(run, outcome, assignment):
     run.stdout += outcome.stdout
     for event in outcome.events:
         kind = event["event"]
-        if kind == "cell" and isinstance(event.get("index"), int):
+        if kind == protocol.CELL and isinstance(event.get("index"), int):
             run.cells[event["index"]] = {
                 "status": str(event.get("status")),
                 "error": _text(event.get("error")),
             }
-            if event.get("limit") in LIMITS:
+            if protocol.limit(event.get("limit")):
                 where = _unit_name(("cell", event["index"]))
                 add_stop(run, where, event["limit"], run.cells[event["index"]]["error"])
-        elif kind == "classes" and isinstance(event.get("classes"), dict):
+        elif kind == protocol.CLASSES and isinstance(event.get("classes"), dict):
             run.classes = {
                 name: {"defined": bool(info.get("defined")), "error": _text(info.get("error"))}
                 for name, info in event["classes"].items()
-                if name in EXERCISE_CELLS and isinstance(info, dict)
+                if name in assignment.exercises and isinstance(info, dict)
             }
-        elif kind == "case" and event.get("id") in catalogue.CASES_BY_ID:
+        elif kind == protocol.CASE and event.get("id") in assignment.case_by_id:
             run.results[event["id"]] = {
                 "result": event.get("result"),
                 "error": _text(event.get("error")),
+                "limit": protocol.limit(event.get("limit")),
             }
-            if event.get("limit") in LIMITS:
+            if protocol.limit(event.get("limit")):
                 where = _unit_name(("case", event["id"]))
                 add_stop(run, where, event["limit"], run.results[event["id"]]["error"])
 

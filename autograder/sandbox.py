@@ -1,6 +1,6 @@
 """Run the sandboxed runner on one job and supervise it from outside.
 
-The runner (`autograder.sandboxed.runner`) executes student code. It runs:
+The runner (`autograder.guest.runner`) executes student code. It runs:
 
 - with `bwrap` (bubblewrap): new user, PID, network, IPC and UTS namespaces (no network at all),
   all capabilities dropped, uid 65534; a read-only view of the system, the Python installation,
@@ -143,6 +143,14 @@ def _package_dir(name):
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
+def guest_files():
+    """The assignments' guest files (problems and drivers), the only part of an assignment
+    that the sandbox shows."""
+    from autograder import assignments
+
+    return [a.guest.resolve() for a in assignments.all_assignments()]
+
+
 def visible_paths():
     """(read-only binds, paths to hide) that make up the sandbox's view of the file system."""
     autograder_dir = _package_dir("autograder")
@@ -151,9 +159,10 @@ def visible_paths():
         Path(sys.prefix).resolve(),
         _package_dir("course_utils"),
         autograder_dir / "__init__.py",
-        autograder_dir / "sandboxed",
+        autograder_dir / "guest",
+        *guest_files(),
     ]
-    hidden = [_package_dir("solutions"), autograder_dir / "references"]
+    hidden = [_package_dir("solutions"), autograder_dir / "assignments"]
     hidden = [h for h in hidden if h is not None and h.exists()]
     # Hide a hidden path only where a bind would expose it (a non-editable install).
     exposed = [h for h in hidden if any(h.is_relative_to(b) for b in binds if b.is_dir())]
@@ -162,12 +171,12 @@ def visible_paths():
 
 def binds_under_tmp():
     """The read-only binds that live under /tmp (a checkout or venv there), sorted outermost
-    first: a fresh /tmp must carry them over (see sandboxed.isolate.fresh_mounts)."""
+    first: a fresh /tmp must carry them over (see guest.isolate.fresh_mounts)."""
     binds, _ = visible_paths()
     return sorted(p for p in binds if Path(p).is_relative_to("/tmp"))
 
 
-def bwrap_command(limits, module="autograder.sandboxed.runner", read_only_dev=False):
+def bwrap_command(limits, module="autograder.guest.runner", read_only_dev=False):
     """The bwrap argument list that starts `module` in the sandbox (its own options come after).
 
     `read_only_dev`: for a zygote, whose children each mount their own /dev/shm (and /tmp).
@@ -190,6 +199,9 @@ def bwrap_command(limits, module="autograder.sandboxed.runner", read_only_dev=Fa
         cmd += ["--ro-bind", str(path), str(path)]
     for path in hide:
         cmd += ["--tmpfs", str(path)]
+    for path in binds:  # what a hidden folder holds and the sandbox must see: guest files
+        if any(Path(path).is_relative_to(h) for h in hide):
+            cmd += ["--ro-bind", str(path), str(path)]
     if read_only_dev:
         cmd += ["--remount-ro", "/dev"]
     cmd += ["--chdir", "/tmp"]
@@ -284,11 +296,12 @@ def run_job(job, mode, limits=Limits(), seconds_left=None):
             cmd = bwrap_command(limits)
             env, cwd = bwrap_environment(), scratch
         else:
-            cmd = [sys.executable, "-I", "-m", "autograder.sandboxed.runner"]
+            cmd = [sys.executable, "-I", "-m", "autograder.guest.runner"]
             env, cwd = sandbox_environment(scratch), scratch
             env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
         if mode == UNPRIVILEGED:
             stage = cleanup.enter_context(student_packages())
+            job = dict(job, guest=str(staged_guest(stage, job["guest"])))
             cmd = [sys.executable, "-I", "-c", _FROM_STAGE, str(stage)]
             user, nproc = unprivileged_user(scratch), limits.max_tasks
             cleanup.callback(kill_user, user["user"])
@@ -346,7 +359,7 @@ STUDENT_UIDS = range(50000, 60000)  # a uid of its own for the student's code, u
 # The runner, from a copy of only what the sandbox would show (see `student_packages`).
 _FROM_STAGE = (
     "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-    "from autograder.sandboxed import runner; runner.main()"
+    "from autograder.guest import runner; runner.main()"
 )
 
 
@@ -407,15 +420,18 @@ def kill_user(uid):
 @contextmanager
 def student_packages():
     """A folder holding copies of only what the sandbox shows of this project: autograder's
-    `__init__.py` and `sandboxed` package, and `course_utils`; readable by all, writable by
-    root. The unprivileged runner imports from it; the grader's own tree must be unreadable to
-    the student's uid (`autograder.gradescope.run.protect`)."""
+    `__init__.py` and `guest` package, `course_utils` and the assignments' guest files (see
+    `staged_guest`); readable by all, writable by root. The unprivileged runner imports from it;
+    the grader's own tree must be unreadable to the student's uid
+    (`autograder.gradescope.run.protect`)."""
     autograder_dir = _package_dir("autograder")
     copies = {
         "autograder/__init__.py": autograder_dir / "__init__.py",
-        "autograder/sandboxed": autograder_dir / "sandboxed",
+        "autograder/guest": autograder_dir / "guest",
         "course_utils": _package_dir("course_utils"),
     }
+    for guest in guest_files():
+        copies[str(staged_guest(Path(), guest))] = guest
     with tempfile.TemporaryDirectory(prefix="grader-packages-") as stage:
         for name, source in copies.items():
             target = Path(stage, name)
@@ -429,6 +445,11 @@ def student_packages():
             for name in files:
                 os.chmod(os.path.join(folder, name), 0o644)
         yield Path(stage)
+
+
+def staged_guest(stage, guest):
+    """Where `student_packages` copies the guest file `guest` (.../<assignment>/guest.py)."""
+    return Path(stage, "guests", f"{Path(guest).parent.name}.py")
 
 
 def readable_by_student(path):

@@ -164,14 +164,33 @@ def _normalized(source):
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
-def demo_signatures(release_path=paths.STUDENT_NOTEBOOK):
+def demo_signatures(release_path):
     """Ids and normalized sources of the demonstration cells of the released notebook."""
     release = json.loads(Path(release_path).read_text())
     demo = [c for c in release["cells"] if _skipped(c.get("metadata", {}).get("tags", []))]
     return {c["id"] for c in demo if "id" in c}, {_normalized(_text(c["source"])) for c in demo}
 
 
-def code_cells(nb, release_path=paths.STUDENT_NOTEBOOK):
+def check_assignment(nb, path, assignment):
+    """Refuse (SubmissionError) a notebook of another lesson than `assignment`: its metadata
+    names another assignment, or, without metadata, its file name does."""
+    from autograder import assignments
+
+    metadata = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    tagged = metadata.get(assignments.METADATA_KEY)
+    name = tagged.get("assignment") if isinstance(tagged, dict) else None
+    if not isinstance(name, str):
+        stem = Path(path).stem
+        name = stem if stem in assignments.names() else None
+    if name is not None and name != assignment.name:
+        other = name if name in assignments.names() else "an unknown assignment"
+        raise SubmissionError(
+            f"this is the notebook of {printable(other)}, not of {assignment.name}: "
+            f"submit {assignment.notebook}"
+        )
+
+
+def code_cells(nb, release_path):
     """The code cells to execute, in order, without the demonstration and self-check cells.
 
     A cell is skipped when it carries the `demo` or `self-check` tag, or has the id or the text

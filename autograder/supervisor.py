@@ -24,6 +24,8 @@ import time
 
 import psutil
 
+from autograder.guest import protocol
+
 OUT_OF_TIME = "the submission used up its time"
 _CHILDREN_FILES = os.path.exists(f"/proc/self/task/{threading.get_native_id()}/children")
 
@@ -207,7 +209,7 @@ def supervise(
                 if event is None:
                     continue
                 events.append(event)
-                if event["event"] == "done":
+                if event["event"] == protocol.DONE:
                     finished = True
                 if progress.moves_on(event):
                     progress.start_next(time.monotonic(), usage(target.processes())[1])
@@ -217,21 +219,21 @@ def supervise(
         wall, cpu_limit = progress.allowance()
         if _over_memory(target.group, rss, limits):
             gib = limits.memory_bytes / 2**30
-            limit, killed = "memory", f"used more than {gib:g} GiB of memory"
+            limit, killed = protocol.MEMORY, f"used more than {gib:g} GiB of memory"
         elif len(processes) > limits.max_processes + target.overhead or _refused(target.group):
-            limit, killed = "processes", f"started more than {limits.max_processes} processes"
+            limit, killed = protocol.PROCESSES, f"started more than {limits.max_processes} processes"
         elif now > deadline:
             total = deadline - start
-            limit, killed = "time", f"{OUT_OF_TIME} ({total:.0f} s for the whole submission)"
+            limit, killed = protocol.TIME, f"{OUT_OF_TIME} ({total:.0f} s for the whole submission)"
         elif now - progress.started > wall + limits.grace_seconds:
-            limit, killed = "time", f"ran longer than {wall:g} s (wall clock)"
+            limit, killed = protocol.TIME, f"ran longer than {wall:g} s (wall clock)"
         elif cpu - progress.cpu_at_start > cpu_limit + limits.grace_seconds:
-            limit, killed = "cpu", f"used more than {cpu_limit:g} s of CPU time"
+            limit, killed = protocol.CPU, f"used more than {cpu_limit:g} s of CPU time"
         if killed or (finished and target.poll() is not None):
             break
     if killed is None and target.group is not None and target.group.oom_kills():
         gib = limits.memory_bytes / 2**30  # the kernel killed it before a poll saw it
-        limit, killed = "memory", f"used more than {gib:g} GiB of memory"
+        limit, killed = protocol.MEMORY, f"used more than {gib:g} GiB of memory"
     if killed or not finished:
         target.kill()
     for fd, key in list(selector.get_map().items()):
@@ -250,7 +252,7 @@ def supervise(
         time.monotonic() - start,
         None if finished and not killed else progress.unit,
         limit,
-        limit == "time" and OUT_OF_TIME in killed,
+        limit == protocol.TIME and OUT_OF_TIME in killed,
     )
 
 
@@ -297,10 +299,14 @@ class Progress:
             return False
         kind, following = event["event"], self.units[self.position + 1]
         if following[0] == "cell":
-            return kind == "cell-start" and event.get("index") == following[1]
+            return kind == protocol.CELL_START and event.get("index") == following[1]
         if following[0] == "case":
-            return kind == "case-start" and event.get("id") == following[1]
-        ended = {"cell": ("cell", "index"), "case": ("case", "id"), "classes": ("classes", None)}
+            return kind == protocol.CASE_START and event.get("id") == following[1]
+        ended = {
+            "cell": (protocol.CELL, "index"),
+            "case": (protocol.CASE, "id"),
+            "classes": (protocol.CLASSES, None),
+        }
         end_kind, key = ended.get(self.unit[0], (None, None))  # the end of the current unit
         return kind == end_kind and (key is None or event.get(key) == self.unit[1])
 

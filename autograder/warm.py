@@ -1,9 +1,9 @@
 """Warm starts: run each job in a fresh child of a pre-imported zygote, one zygote per worker.
 
-A `Zygote` is `autograder.sandboxed.zygote` started once in a bwrap sandbox like a cold runner's
+A `Zygote` is `autograder.guest.zygote` started once in a bwrap sandbox like a cold runner's
 (with a read-only /dev), where it imports TensorFlow and the rest once. For each job it forks a
 child with its own user, mount, PID, IPC, UTS and network namespaces, its own empty /tmp and
-/dev/shm (see `autograder.sandboxed.isolate`), no capabilities, descriptors 0-3 connected to
+/dev/shm (see `autograder.guest.isolate`), no capabilities, descriptors 0-3 connected to
 this process's pipes: so nothing one submission leaves (files, processes, shared memory,
 environment, module state) reaches the next, and the job costs no TensorFlow import. The child
 is supervised exactly like a cold runner (`supervisor.supervise`), its limits applying to its
@@ -74,7 +74,7 @@ class Zygote:
         """Start the zygote in its sandbox and wait until it has imported everything."""
         self.stop()
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cmd = sandbox.bwrap_command(limits, "autograder.sandboxed.zygote", read_only_dev=True)
+        cmd = sandbox.bwrap_command(limits, "autograder.guest.zygote", read_only_dev=True)
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             cmd + ["--control-fd", str(theirs.fileno())],

@@ -36,6 +36,9 @@ HINTS = {
     "divide by (tf.sqrt(s_hat) + ep), with ep added outside the square root.",
     "timeout": "The code ran out of time: look for a loop that never ends or work repeated at "
     "every step.",
+    "delegation": "Write the update yourself with TensorFlow operations (tf.Variable, "
+    "assign_sub, tf.sqrt, ...): an exercise that hands its work to a library's optimizer scores "
+    "nothing. The rest of the notebook may use them, to compare.",
 }
 
 # The same mistakes named for an instructor (the grader's class report ranks them).
@@ -52,6 +55,7 @@ MISTAKES = {
     "no_update": "apply_gradients does not change the variable (e.g. `var = var - step`)",
     "epsilon": "Adam's epsilon missing or inside the square root",
     "timeout": "code too slow: an endless loop or work repeated at every step",
+    "delegation": "exercise handed to a library optimizer (tf.keras.optimizers, optax, ...)",
 }
 
 BETA_1, BETA_2 = 0.9, 0.999  # Adam's defaults, which the public cases use

@@ -3,7 +3,7 @@
     check(GradientDescent)   # in the notebook, after writing the class
 
 The public cases are inputs the notebook itself shows: the guide's three runs from x = 2 and the
-two-variable example from (2.0, -0.5). Their expected paths ship in `public_expectations.json`
+two-variable example from (2.0, -0.5). Their expected paths ship in `expectations/optimizers_core.json`
 (generated from the course's solutions by the instructors' `build-references` command); the
 autograder runs these and many more cases, with settings that are not shown here.
 """
@@ -20,7 +20,7 @@ from course_utils.hints import HINTS, diagnose, diagnose_several
 from course_utils.losses import grad, loss
 from course_utils.tolerance import absolute_tolerance, first_departure
 
-EXPECTATIONS = Path(__file__).with_name("public_expectations.json")
+EXPECTATIONS = Path(__file__).parent / "expectations" / "optimizers_core.json"
 OPTIMIZERS = ("GradientDescent", "Momentum", "Adam")
 GUIDE_STEPS = 40
 TWO_VARIABLE_STEPS = 30

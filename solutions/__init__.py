@@ -1,5 +1,5 @@
-"""Hidden reference solutions of the course (never released to students)."""
+"""Hidden reference solutions of the course (never released to students).
 
-from solutions.optimizers import Adam, GradientDescent, Momentum
-
-__all__ = ["Adam", "GradientDescent", "Momentum"]
+One module per assignment, generated from its notebook by `make student`:
+`solutions.optimizers_core`, `solutions.optimizers_2d`.
+"""

@@ -1,10 +1,13 @@
-"""Build Gradescope's autograder zip: `python -m autograder export-gradescope OUT.zip`.
+"""Build Gradescope's autograder zips, one per assignment (Gradescope has one autograder per
+assignment): `python -m autograder export-gradescope DIR` writes DIR/<assignment>.zip.
 
 At its root: `setup.sh` and `run_autograder` (from this folder), `requirements.txt` (the project's
-dependencies, from pyproject.toml), the packages `autograder` (with its hidden checks and
-reference data) and `course_utils`, and the student notebook (the grader recognises the release's
-demo cells by it). Never the solutions or the tests: the reference data is all grading needs.
-The zip is reproducible (sorted entries, fixed dates).
+dependencies, from pyproject.toml), the packages `autograder` (the engine, with its hidden checks,
+and this assignment's folder only: its spec, guest file and reference data) and `course_utils`,
+and the assignment's student notebook (the grader recognises the release's demo cells by it).
+Never the solutions, the tests, the sample submissions or another assignment: the reference
+data is all grading needs, and the only assignment in the zip is the one `gradescope-run`
+grades. The zip is reproducible (sorted entries, fixed dates).
 """
 
 import os
@@ -21,7 +24,6 @@ from autograder import paths
 SCRIPTS_DIR = Path(__file__).parent
 SCRIPTS = ("setup.sh", "run_autograder")
 PACKAGES = ("autograder", "course_utils")
-FILES = (paths.STUDENT_NOTEBOOK.relative_to(paths.ROOT),)
 REQUIREMENTS = "requirements.txt"
 DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -38,26 +40,43 @@ def _shipped(relative):
     ) and relative.suffix not in (".pyc", ".pyo")
 
 
-def members(root=paths.ROOT):
-    """{name in the zip: (content, executable)}."""
+ASSIGNMENTS_DIR = Path("autograder", "assignments")
+NOT_SHIPPED = ("samples.py", "examples")  # in an assignment's folder: for tests and the demo
+
+
+def _kept(relative, assignment):
+    """Is `relative` (a path in the packages) part of `assignment`'s zip?"""
+    if not relative.is_relative_to(ASSIGNMENTS_DIR) or len(relative.parts) < 4:
+        return True  # the engine, and autograder/assignments/__init__.py
+    own = relative.parts[2] == assignment.name
+    return own and relative.parts[3] not in NOT_SHIPPED
+
+
+def members(assignment, root=paths.ROOT):
+    """{name in the zip: (content, executable)} of `assignment`'s autograder."""
     root = Path(root)
     files = {name: ((SCRIPTS_DIR / name).read_bytes(), True) for name in SCRIPTS}
     files[REQUIREMENTS] = (requirements(root / "pyproject.toml").encode(), False)
-    shipped = [root / name for name in FILES]
+    shipped = [assignment.student_notebook]
     for package in PACKAGES:
         shipped += sorted((root / package).rglob("*"))
     for path in shipped:
         relative = path.relative_to(root)
-        if path.is_file() and not path.is_symlink() and _shipped(relative):
+        if (
+            path.is_file()
+            and not path.is_symlink()
+            and _shipped(relative)
+            and _kept(relative, assignment)
+        ):
             files[relative.as_posix()] = (path.read_bytes(), False)
     return files
 
 
-def build_zip(target, root=paths.ROOT):
-    """Write the autograder zip to `target` (atomically); returns the names it holds."""
+def build_zip(target, assignment, root=paths.ROOT):
+    """Write `assignment`'s autograder zip to `target` (atomically); returns the names it holds."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    files = members(root)
+    files = members(assignment, root)
     staging = target.with_name(f".{target.name}.tmp")
     with zipfile.ZipFile(staging, "w") as archive:
         for name, (content, executable) in sorted(files.items()):

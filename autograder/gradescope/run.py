@@ -2,7 +2,9 @@
 
     python -m autograder gradescope-run [--root /autograder] [--sandbox auto|bwrap|unprivileged]
 
-The notebook graded is the one in ROOT/submission named like the assignment, else the only one;
+The assignment is the one given, else the only one the zip holds (see `export`), else the one
+the notebook's name or metadata names. The notebook graded is the one in ROOT/submission named
+like the assignment, else the only one;
 ROOT/results/results.json gets the grader's results (Gradescope's schema), and nothing else is
 built: Gradescope shows that document's HTML outputs (see `report.results_json`), no page.
 
@@ -23,7 +25,7 @@ import html
 import os
 from pathlib import Path
 
-from autograder import discover, grade, references, report, sandbox
+from autograder import assignments, discover, grade, report, sandbox, submission
 from autograder.gradescope import MODES
 
 DEFAULT_ROOT = Path("/autograder")
@@ -54,21 +56,42 @@ def choose_sandbox(requested="auto"):
     return sandbox.UNPRIVILEGED, WARNING.format(reason=reason)
 
 
-def protect(results_dir, hidden=references.REFERENCES.parent, grader=GRADER):
-    """Make the reference data and the grader's package readable, and the results folder
-    writable, by their owner (root) only; refuse if the student's uid can still read the grader."""
-    hidden.chmod(0o700)
-    for path in hidden.iterdir():
-        path.chmod(0o600)
+def protect(results_dir, grader=GRADER):
+    """Make the assignments' folders (reference data) and the grader's package readable, and the
+    results folder writable, by their owner (root) only; refuse if the student's uid can still
+    read the grader."""
+    for assignment in assignments.all_assignments():
+        assignment.folder.chmod(0o700)
+        assignment.references_path.chmod(0o600)
     grader.chmod(0o700)
     results_dir.mkdir(parents=True, exist_ok=True)
     results_dir.chmod(0o755)
-    probe = grader / "cases.py"
+    probe = grader / "assignment.py"
     if sandbox.readable_by_student(probe):
         raise sandbox.SandboxUnavailable(f"the student's user could read {probe}")
 
 
-def grade_submission(root=DEFAULT_ROOT, requested="auto", limits=None, log=print):
+def choose_assignment(notebook, name=None):
+    """The Assignment to grade `notebook` as (see the module's docstring)."""
+    if name:
+        return assignments.get(name)
+    if len(assignments.names()) == 1:
+        return assignments.get(assignments.names()[0])
+    named = assignments.of_notebook(path=notebook) if notebook else None
+    if named is None and notebook is not None:
+        try:
+            named = assignments.of_notebook(submission.read_notebook(notebook))
+        except submission.SubmissionError:
+            named = None
+    if named is None:
+        raise assignments.UnknownAssignment(
+            f"cannot tell the assignment of the submission; choose from "
+            f"{', '.join(assignments.names())} with --assignment"
+        )
+    return assignments.get(named)
+
+
+def grade_submission(root=DEFAULT_ROOT, requested="auto", limits=None, log=print, assignment=None):
     """Grade ROOT/submission into ROOT/results/results.json; returns the results document."""
     root = Path(root)
     results_dir = root / "results"
@@ -77,8 +100,13 @@ def grade_submission(root=DEFAULT_ROOT, requested="auto", limits=None, log=print
         log(warning)
         protect(results_dir)
     notebook, problem = discover.pick_notebook(root / "submission")
+    spec = choose_assignment(notebook, assignment)
+    if notebook is not None and notebook.name != spec.notebook:
+        named, _ = discover.pick_notebook(root / "submission", spec.notebook)
+        notebook = named or notebook
     found = discover.Found(STUDENT, notebook, problem)
-    document, _ = grade.grade_task(grade.prepare(found), mode, limits, feedback=False)
+    task = grade.prepare(found, spec)
+    document, _ = grade.grade_task(task, mode, limits, feedback=False)
     document["extra_data"]["sandbox"] = mode
     if warning:  # the output is HTML (report.results_json)
         document["output"] = f"{html.escape(warning)}\n{document['output']}"

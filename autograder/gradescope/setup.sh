@@ -29,4 +29,4 @@ echo "$SOURCE" > "$SITE/course_autograder.pth"
 # The unprivileged fallback runs the student's code as a uid of its own: it must be able to read
 # and run the venv (the grader's own package is made root-only at grading time, not here).
 chmod -R a+rX "$VENV"
-"$VENV/bin/python" -c 'import autograder.sandboxed.runner, course_utils, tensorflow'
+"$VENV/bin/python" -c 'import autograder.guest.runner, course_utils, tensorflow'

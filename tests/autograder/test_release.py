@@ -18,7 +18,7 @@ def test_bundle_holds_the_student_files(bundle):
     folder, archive = bundle
     names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     assert "notebooks/optimizers_core.ipynb" in names
-    assert "course_utils/selfcheck.py" in names and "course_utils/public_expectations.json" in names
+    assert "course_utils/selfcheck.py" in names and "course_utils/expectations/optimizers_core.json" in names
     assert {"README.md", "environment.yml", "pyproject.toml"} <= set(names)
     assert not any(n.startswith(("solutions", "autograder", "tests")) for n in names)
     with zipfile.ZipFile(archive) as zf:

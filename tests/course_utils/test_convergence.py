@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from course_utils import convergence_test, grad, loss
-from solutions import Adam, GradientDescent, Momentum
+from solutions.optimizers_core import Adam, GradientDescent, Momentum
 
 
 class Still:

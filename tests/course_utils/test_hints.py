@@ -4,7 +4,7 @@ import pytest
 
 from course_utils import loss, run_convergence
 from course_utils.hints import HINTS, diagnose, diagnose_several
-from solutions import Adam, GradientDescent, Momentum
+from solutions.optimizers_core import Adam, GradientDescent, Momentum
 
 
 class SignFlipped(GradientDescent):

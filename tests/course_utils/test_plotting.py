@@ -19,7 +19,7 @@ from course_utils import (
     run_on_surface,
     viz_paths,
 )
-from solutions import GradientDescent
+from solutions.optimizers_core import GradientDescent
 
 
 def legend_labels(ax):

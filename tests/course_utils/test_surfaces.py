@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from course_utils import SADDLE, SURFACES, VALLEY, run_on_surface
 from course_utils.surfaces import settled_at
-from solutions import GradientDescent, Momentum
+from solutions.optimizers_core import GradientDescent, Momentum
 
 IDS = [surface.name for surface in SURFACES]
 

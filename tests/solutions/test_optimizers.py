@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from course_utils import grad, loss
-from solutions import Adam, GradientDescent, Momentum
+from solutions.optimizers_core import Adam, GradientDescent, Momentum
 
 from . import reference_numpy
 

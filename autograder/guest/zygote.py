@@ -1,6 +1,6 @@
 """A pre-imported runner that forks one fresh, isolated child per submission (inside bwrap).
 
-    python -I -m autograder.sandboxed.zygote --control-fd N
+    python -I -m autograder.guest.zygote --control-fd N
 
 It imports everything the runner preloads (TensorFlow, NumPy, Matplotlib, course_utils, the
 drivers) without running a single TensorFlow operation: TensorFlow's runtime and its thread pools
@@ -36,7 +36,7 @@ import socket
 import sys
 import traceback
 
-from autograder.sandboxed import isolate, runner
+from autograder.guest import isolate, runner
 
 JOB_FDS = 4  # stdin, stdout, stderr, events: they become descriptors 0, 1, 2 and 3
 

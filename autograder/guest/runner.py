@@ -1,38 +1,29 @@
 """Entry point inside the sandbox: run a submission's cells, then the grading cases.
 
-    python -I -m autograder.sandboxed.runner --events-fd N < job.json
+    python -I -m autograder.guest.runner --events-fd N < job.json
 
-(or `serve(N)` in a child forked by `autograder.sandboxed.zygote`, with everything preloaded).
+(or `serve(N)` in a child forked by `autograder.guest.zygote`, with everything preloaded).
 
 The job (JSON on standard input) holds the code cells to run, in order, with their notebook
-indices, the cases to run and the time limits. Events go to file descriptor N as JSON lines,
-each flushed at once, so that the supervisor outside knows what finished even if this process
-is killed:
-
-    {"event": "cell-start", "index": i}
-    {"event": "cell", "index": i, "status": "ok" | "error", "error": str | None,
-     "limit": "time" | "memory" | None}
-    {"event": "classes", "classes": {name: {"defined": bool, "error": str | None}}}
-    {"event": "case-start", "id": id}
-    {"event": "case", "id": id, "result": {...} | None, "error": str | None,
-     "limit": "time" | "memory" | None}
-    {"event": "done"}
-
-`limit` says that the error is a limit of this runner (its timer, or the address-space limit
-raising MemoryError), not a mistake of the code.
+indices; the assignment's exercises (class names) and its guest file (problems and drivers, see
+`autograder.assignment`); the cases to run and the time limits. Events (`protocol`) go to file
+descriptor N as JSON lines, each flushed at once, so that the supervisor outside knows what
+finished even if this process is killed.
 
 Nothing here decides a score: the grader compares the data outside, in a process that never runs
 student code.
 """
 
+import importlib.util
 import json
 import os
 import signal
 import sys
 import traceback
 
-OPTIMIZERS = ("GradientDescent", "Momentum", "Adam")
-MAX_TIMEOUTS = 2  # timed-out cases of one optimizer before its other cases are skipped
+from autograder.guest import protocol
+
+MAX_TIMEOUTS = 2  # timed-out cases of one exercise before its other cases are skipped
 
 
 class TimeLimit(BaseException):
@@ -74,10 +65,10 @@ def describe(error, limit=2000):
 
 
 def limit_of(error):
-    """'time' or 'memory' when `error` is a limit of the runner, else None."""
+    """protocol.TIME or protocol.MEMORY when `error` is a limit of the runner, else None."""
     if isinstance(error, TimeLimit):
-        return "time"
-    return "memory" if isinstance(error, MemoryError) else None
+        return protocol.TIME
+    return protocol.MEMORY if isinstance(error, MemoryError) else None
 
 
 class Events:
@@ -118,7 +109,7 @@ def preload():
     import numpy.random  # noqa: F401 - the cases' starting values (NumPy loads it lazily)
     import tensorflow  # noqa: F401
 
-    import autograder.sandboxed.drivers  # noqa: F401
+    import autograder.guest.drivers  # noqa: F401
     import course_utils  # noqa: F401
     import course_utils.plotting  # noqa: F401 - course_utils loads its names on first use
     import course_utils.selfcheck  # noqa: F401
@@ -129,26 +120,34 @@ def preload():
 def run_cells(cells, namespace, timeout, emit):
     """Execute each cell in `namespace`; a failing cell is reported and the next one runs."""
     for cell in cells:
-        emit(event="cell-start", index=cell["index"])
+        emit(event=protocol.CELL_START, index=cell["index"])
         try:
             code = compile(to_python(cell["source"]), f"<cell {cell['index']}>", "exec")
             limited(timeout, f"cell {cell['index']}", exec, code, namespace)
         except BaseException as error:  # noqa: BLE001 - student code may raise anything, exit too
             emit(
-                event="cell",
+                event=protocol.CELL,
                 index=cell["index"],
                 status="error",
                 error=describe(error),
                 limit=limit_of(error),
             )
         else:
-            emit(event="cell", index=cell["index"], status="ok", error=None)
+            emit(event=protocol.CELL, index=cell["index"], status="ok", error=None)
 
 
-def check_classes(namespace):
-    """Is each optimizer a class that constructs with default arguments and can apply gradients?"""
+def load_guest(path):
+    """The assignment's guest module (problems and drivers), loaded from its file."""
+    spec = importlib.util.spec_from_file_location("assignment_guest", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def check_classes(namespace, exercises):
+    """Is each exercise a class that constructs with default arguments and can apply gradients?"""
     report = {}
-    for name in OPTIMIZERS:
+    for name in exercises:
         cls = namespace.get(name)
         if cls is None:
             report[name] = {"defined": False, "error": f"{name} is not defined"}
@@ -166,24 +165,23 @@ def check_classes(namespace):
     return report
 
 
-def run_cases(cases, namespace, timeout, emit):
+def run_cases(cases, namespace, timeout, emit, run_case):
     """Run every case with the student's class; each result or error is emitted at once."""
-    from autograder.sandboxed.drivers import run_case
-
     timeouts = {}
     for case in cases:
-        name = case["optimizer"]
-        emit(event="case-start", id=case["id"])
+        name = case["exercise"]
+        emit(event=protocol.CASE_START, id=case["id"])
         cls = namespace.get(name)
         if not isinstance(cls, type):
-            emit(event="case", id=case["id"], result=None, error=f"{name} is not defined")
+            emit(event=protocol.CASE, id=case["id"], result=None, error=f"{name} is not defined")
             continue
         if timeouts.get(name, 0) >= MAX_TIMEOUTS:
             emit(
-                event="case",
+                event=protocol.CASE,
                 id=case["id"],
                 result=None,
                 error=f"not run: {MAX_TIMEOUTS} earlier tests of {name} timed out",
+                limit=protocol.TIME,
             )
             continue
         try:
@@ -192,14 +190,14 @@ def run_cases(cases, namespace, timeout, emit):
             if isinstance(error, TimeLimit):
                 timeouts[name] = timeouts.get(name, 0) + 1
             emit(
-                event="case",
+                event=protocol.CASE,
                 id=case["id"],
                 result=None,
                 error=describe(error),
                 limit=limit_of(error),
             )
         else:
-            emit(event="case", id=case["id"], result=result, error=None)
+            emit(event=protocol.CASE, id=case["id"], result=result, error=None)
 
 
 def serve(events_fd):
@@ -208,10 +206,11 @@ def serve(events_fd):
     emit = Events(events_fd)
     preload()
     namespace = {"__name__": "__main__", "get_ipython": _Shell}
+    run_case = load_guest(job["guest"]).run_case  # before any student code runs
     run_cells(job["cells"], namespace, job["cell_timeout"], emit)
-    emit(event="classes", classes=check_classes(namespace))
-    run_cases(job["cases"], namespace, job["case_timeout"], emit)
-    emit(event="done")
+    emit(event=protocol.CLASSES, classes=check_classes(namespace, job["exercises"]))
+    run_cases(job["cases"], namespace, job["case_timeout"], emit, run_case)
+    emit(event=protocol.DONE)
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: threads the student started must not delay us
 

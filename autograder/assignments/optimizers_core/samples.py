@@ -1,142 +1,49 @@
-"""Sample student submissions, to test the autograder on.
+"""Lesson 1's sample submissions, to test the autograder on (see `autograder.samples`).
 
-Nothing here is committed as a notebook: every sample is built at test time from the committed
-student notebook (correct code comes from the solution notebook's bodies), so no sample goes stale
-when the lesson changes. Each sample says what the autograder should make of it, per optimizer
-class: "full" (every test of that optimizer passes), "zero" (none does: the class is missing or
-its update cannot even run), "defined-only" (only "<Class>: is defined and applies an update"
-passes: the update runs but is wrong) or "partial" (some but not all); `{}` for a file that cannot
-be graded at all, which scores 0 as a whole.
+Correct ones in other styles, one per typical bug (each with the hint it must get), broken files
+and hostile code. Every sample is built from the committed student notebook, so none goes stale.
 
     for sample in SAMPLES.values():
         submission = sample.build(tmp_path / sample.name)
 """
 
 import base64
-import copy
-import functools
 import random
-import textwrap
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
-from autograder import cases, paths
+from autograder import paths
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT, OPTIMIZERS
+from autograder.samples import Kit, Sample, with_cell
 
-# Optimizer class -> nbgrader grade_id of the cell that defines it.
-OPTIMIZERS = {"GradientDescent": "gradient_descent", "Momentum": "momentum", "Adam": "adam"}
+KIT = Kit(ASSIGNMENT)
 # with_bodies() argument -> grade_id.
 BODY_ARGS = {"gd": "gradient_descent", "momentum": "momentum", "adam": "adam"}
-STUB = "        # YOUR CODE HERE\n        raise NotImplementedError()"
-BODY_INDENT = " " * 8
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 # Substrings of the autograder's test names.
 SEVERAL_VARIABLES = "several variables at once"
 ONE_VARIABLE = ("the guide's run", "other starting points", "other hyperparameters")
-REFERENCES_DIR = paths.ROOT / "autograder" / "references"  # the grader's expected results
+REFERENCES_DIR = ASSIGNMENT.folder  # the grader's expected results (references.json)
+
+student_notebook = KIT.student_notebook
+class_index = KIT.class_index
+solution_body = KIT.solution_body
+edited = KIT.edited
+solved_cell = KIT.solved_cell
+file_builder = KIT.file_builder
+notebook_builder = KIT.notebook_builder
+per_class = KIT.per_class
 
 
-@dataclass(frozen=True)
-class Sample:
-    """One submission and what the autograder should make of it."""
-
-    name: str
-    description: str
-    build: Callable[[Path], Path]  # build(folder) writes the submission, returns its path
-    expect: dict[str, str]  # optimizer class -> "full" | "zero" | "partial" | "defined-only"
-    must_fail: tuple[str, ...] = ()  # substrings of names of tests that must fail
-    must_pass: tuple[str, ...] = ()  # substrings of names of tests that must pass
-    messages: tuple[str, ...] = ()  # substrings (any case) of the feedback on failures
-
-
-# --- Notebook surgery -----------------------------------------------------------------------------
-
-
-def student_notebook() -> NotebookNode:
-    """A fresh copy of the released student notebook."""
-    return nbformat.read(str(paths.STUDENT_NOTEBOOK), as_version=4)
-
-
-def class_index(nb: NotebookNode, grade_id: str) -> int:
-    """Index of the one cell of `nb` whose nbgrader grade_id is `grade_id`."""
-    found = [
-        i
-        for i, cell in enumerate(nb.cells)
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id
-    ]
-    if len(found) != 1:
-        raise LookupError(f"expected one cell with grade_id {grade_id!r}, found {len(found)}")
-    return found[0]
-
-
-@functools.cache
-def solution_body(grade_id: str) -> str:
-    """The dedented code between the solution markers of the exercise `grade_id`."""
-    solution = nbformat.read(str(paths.SOLUTION_NOTEBOOK), as_version=4)
-    source = solution.cells[class_index(solution, grade_id)].source
-    between = source.split(SOLUTION_MARKERS[0], 1)[1].split(SOLUTION_MARKERS[1], 1)[0]
-    body = between.split("\n", 1)[1].rsplit("\n", 1)[0]  # whole lines only
-    return textwrap.dedent(body) + "\n"
-
-
-def with_bodies(
-    gd: str | None = None,
-    momentum: str | None = None,
-    adam: str | None = None,
-    nb: NotebookNode | None = None,
-) -> NotebookNode:
-    """A copy of `nb` (default: the student notebook) with the given apply_gradients bodies.
-
-    Each body replaces the `# YOUR CODE HERE` stub of its class; it may be written at any
-    indentation. None keeps the stub.
-    """
-    nb = student_notebook() if nb is None else copy.deepcopy(nb)
-    for arg, body in {"gd": gd, "momentum": momentum, "adam": adam}.items():
-        if body is None:
-            continue
-        cell = nb.cells[class_index(nb, BODY_ARGS[arg])]
-        if cell.source.count(STUB) != 1:
-            raise ValueError(f"the {BODY_ARGS[arg]} cell has no stub left to replace")
-        code = textwrap.indent(textwrap.dedent(body).strip("\n"), BODY_INDENT)
-        cell.source = cell.source.replace(STUB, code)
-    return nb
+def with_bodies(gd=None, momentum=None, adam=None, nb=None) -> NotebookNode:
+    """A copy of `nb` (default: the student notebook) with the given apply_gradients bodies."""
+    bodies = {BODY_ARGS[arg]: body for arg, body in (("gd", gd), ("momentum", momentum), ("adam", adam))}
+    return KIT.with_bodies(bodies, nb)
 
 
 def solved(**bodies: str) -> NotebookNode:
     """The student notebook with the solution bodies, except those given (gd=, momentum=, adam=)."""
-    return with_bodies(**({arg: solution_body(gid) for arg, gid in BODY_ARGS.items()} | bodies))
-
-
-def edited(grade_id: str, *changes: tuple[str, str]) -> str:
-    """The solution body of `grade_id` with each (old, new) text replaced: one bug, nothing else."""
-    body = solution_body(grade_id)
-    for old, new in changes:
-        if old not in body:
-            raise ValueError(f"{old!r} is not in the solution body of {grade_id}")
-        body = body.replace(old, new)
-    return body
-
-
-def solved_cell(grade_id: str, *changes: tuple[str, str]) -> NotebookNode:
-    """`solved()` with each (old, new) text replaced in the whole cell `grade_id`."""
-    nb = solved()
-    cell = nb.cells[class_index(nb, grade_id)]
-    for old, new in changes:
-        if old not in cell.source:
-            raise ValueError(f"{old!r} is not in the cell {grade_id}")
-        cell.source = cell.source.replace(old, new)
-    return nb
-
-
-def with_cell(nb: NotebookNode, source: str, outputs: list | None = None) -> NotebookNode:
-    """`nb` with a new code cell (with stored `outputs`) right after the first code cell."""
-    setup = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
-    cell = nbformat.v4.new_code_cell(textwrap.dedent(source).strip("\n"), outputs=outputs or [])
-    nb.cells.insert(setup + 1, cell)
-    return nb
+    return KIT.solved({BODY_ARGS[arg]: body for arg, body in bodies.items()})
 
 
 def without_classes(nb: NotebookNode, *grade_ids: str, retype: bool = False) -> NotebookNode:
@@ -156,32 +63,6 @@ def renamed(nb: NotebookNode, grade_id: str, old: str, new: str) -> NotebookNode
     cell = nb.cells[class_index(nb, grade_id)]
     cell.source = cell.source.replace(f"class {old}(", f"class {new}(", 1)
     return nb
-
-
-# --- Builders -------------------------------------------------------------------------------------
-
-
-def file_builder(make: Callable[[], bytes]) -> Callable[[Path], Path]:
-    """build(folder): write `make()` as folder/optimizers_core.ipynb and return its path."""
-
-    def build(folder: Path) -> Path:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / paths.NOTEBOOK_NAME
-        path.write_bytes(make())
-        return path
-
-    return build
-
-
-def notebook_builder(make: Callable[[], NotebookNode]) -> Callable[[Path], Path]:
-    """build(folder) for a notebook made by `make()`."""
-    return file_builder(lambda: nbformat.writes(make()).encode())
-
-
-def per_class(word: str = "full", **exceptions: str) -> dict[str, str]:
-    """An expectation: `word` for every optimizer class, except those given by name."""
-    return {name: exceptions.get(name, word) for name in OPTIMIZERS}
 
 
 def random_bytes(size: int, seed: int) -> bytes:
@@ -327,7 +208,7 @@ solutions.GradientDescent.apply_gradients(self, grads, vars)
 IMPORT_SOLUTIONS_FILE = f"""
 import importlib.util
 
-spec = importlib.util.spec_from_file_location("reference", {str(paths.SOLUTIONS_MODULE)!r})
+spec = importlib.util.spec_from_file_location("reference", {str(ASSIGNMENT.solutions_module)!r})
 reference = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(reference)
 reference.Momentum.apply_gradients(self, grads, vars)
@@ -399,7 +280,7 @@ def spin():
 subprocess.Popen(["sleep", "1000"])
 threading.Thread(target=spin, daemon=True).start()
 """
-ADAM_DEFINED_START = cases.cases_of("Adam", "defined")[0].params["init"]
+ADAM_DEFINED_START = ASSIGNMENT.cases_of("Adam", "defined")[0].params["init"]
 # Rewrites the events the grading runner sends out of this process: Adam "defined", and Adam's
 # one-update case a success with the variable left at its start (what the old check accepted).
 FORGE_EVENTS = f"""

@@ -1,0 +1,1 @@
+"""Lesson 1: gradient descent, momentum and Adam on a quartic of one variable (see `spec`)."""
