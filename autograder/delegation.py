@@ -20,6 +20,7 @@ the honest mistake and the obvious shortcut; the sandbox, not this module, is th
 
 import ast
 import builtins
+import fnmatch
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ COMMON_FORBIDDEN: tuple[str, ...] = (
     "torch.optim",
     "jax.example_libraries.optimizers",
     "flax.optim",
+    "tensorflow.raw_ops.*Apply*",  # the kernels of TensorFlow's optimizers (ResourceApplyAdam...)
 )
 # Spellings of one module (compat modules, Keras behind tf.keras); applied in order, for matching.
 _SAME_MODULE = (
@@ -101,7 +103,9 @@ def _normal(dotted: str) -> str:
 
 
 def _matching(dotted: str, forbidden: Sequence[str]) -> str | None:
-    return next((f for f in forbidden if _normal(dotted).startswith(_normal(f))), None)
+    """The forbidden entry `dotted` is or falls under (an entry may hold `*` wildcards), or None."""
+    name = _normal(dotted)
+    return next((f for f in forbidden if fnmatch.fnmatchcase(name, _normal(f) + "*")), None)
 
 
 def _parse(source: str) -> ast.Module | None:
@@ -155,26 +159,21 @@ def _stored(node: ast.AST) -> Iterator[str]:
 def _local_names(function: ast.AST) -> dict[str, str | None]:
     """Names bound inside a function (imports to their dotted names), minus `global` ones."""
     arguments = function.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
     names: dict[str, str | None] = {
-        a.arg: None
-        for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
-        + [a for a in (arguments.vararg, arguments.kwarg) if a]
+        a.arg: None for a in [*every, arguments.vararg, arguments.kwarg] if a is not None
     }
+    shared: list[str] = []
     body = function.body if isinstance(function.body, list) else [function.body]
     for node in (n for statement in body for n in ast.walk(statement)):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names.update(_imported(node))
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names[node.id] = None
-        elif isinstance(node, _DEFINITIONS):
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            shared += node.names
+        elif isinstance(node, (*_DEFINITIONS, ast.ExceptHandler)) and node.name:
             names[node.name] = None
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names[node.name] = None
-    for node in (n for statement in body for n in ast.walk(statement)):
-        if isinstance(node, (ast.Global, ast.Nonlocal)):
-            for name in node.names:
-                names.pop(name, None)
-    return names
+    names.update(dict.fromkeys(name for statement in body for name in _stored(statement)))
+    return {name: dotted for name, dotted in names.items() if name not in shared}
 
 
 class _Notebook:
