@@ -1,12 +1,16 @@
 """Reading submissions defensively and choosing the cells to run."""
 
+import dataclasses
 import json
 import os
 
 import nbformat
 import pytest
 
-from autograder import paths, submission
+from autograder import assignments, submission
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
+
+RELEASE = ASSIGNMENT.student_notebook  # its demo cells are the ones to skip
 
 
 def write(tmp_path, content, name="optimizers_core.ipynb"):
@@ -46,21 +50,21 @@ def grade_ids(nb):
 
 def test_demo_cells_are_skipped_by_tag_id_or_text():
     """Are demonstration cells skipped even when a student removed their tags?"""
-    nb = json.loads(paths.STUDENT_NOTEBOOK.read_text())
+    nb = json.loads(ASSIGNMENT.student_notebook.read_text())
     for cell in nb["cells"]:
         cell.get("metadata", {}).pop("tags", None)
-    kept = submission.code_cells(nb)
+    kept = submission.code_cells(nb, RELEASE)
     assert not any("convergence_test(" in c.source or "viz_paths(" in c.source for c in kept)
     assert [c.grade_id for c in kept if c.grade_id] == grade_ids(nb)  # no exercise skipped
 
 
 def test_an_edited_demo_cell_is_still_skipped_by_its_id():
     """Is a demo cell the student edited (same id, new text) still skipped?"""
-    nb = json.loads(paths.STUDENT_NOTEBOOK.read_text())
+    nb = json.loads(ASSIGNMENT.student_notebook.read_text())
     demo = next(c for c in nb["cells"] if "demo" in c.get("metadata", {}).get("tags", []))
     demo["source"] = "print('my own experiment')"
     demo["metadata"]["tags"] = []
-    assert all("my own experiment" not in c.source for c in submission.code_cells(nb))
+    assert all("my own experiment" not in c.source for c in submission.code_cells(nb, RELEASE))
 
 
 def test_odd_cells_do_not_break_selection():
@@ -73,15 +77,15 @@ def test_odd_cells_do_not_break_selection():
             {"cell_type": "code", "source": 42, "metadata": "odd"},
         ]
     }
-    kept = submission.code_cells(nb)
+    kept = submission.code_cells(nb, RELEASE)
     assert [(c.index, c.source) for c in kept] == [(0, "x = 1\ny = 2"), (3, "")]
 
 
 def test_the_released_notebook_is_a_valid_submission():
     """Does the untouched student notebook parse and yield its setup and exercise cells?"""
-    nb = submission.read_notebook(paths.STUDENT_NOTEBOOK)
+    nb = submission.read_notebook(ASSIGNMENT.student_notebook)
     assert nbformat.validate(nbformat.from_dict(nb)) is None
-    kept = submission.code_cells(nb)
+    kept = submission.code_cells(nb, RELEASE)
     assert [c.grade_id for c in kept if c.grade_id] == grade_ids(nb)  # exercises, graded cells
     assert len(kept) == 2 + len(grade_ids(nb))  # and the setup and the imports
 
@@ -108,7 +112,7 @@ def test_hostile_json_is_refused_before_it_is_parsed(tmp_path, content, words, m
 
 def test_a_clean_notebook_is_far_below_every_bound():
     """Is the released notebook far below the size and value bounds (a tenth at most)?"""
-    data = paths.STUDENT_NOTEBOOK.read_bytes()
+    data = ASSIGNMENT.student_notebook.read_bytes()
     assert len(data) * 10 < submission.MAX_BYTES
     skeleton = submission._STRING.sub(b'""', data)
     values = sum(skeleton.count(mark) for mark in (b",", b":", b"[", b"{"))
@@ -119,7 +123,7 @@ def test_strings_with_brackets_and_escapes_do_not_count_as_nesting(tmp_path):
     """Are brackets and escaped quotes inside strings ignored by the depth bound?"""
     source = '"' + "[{" * 1000 + "\\\\" + '\\"' * 10 + '"'  # JSON: "[{[{...\\\"\"...\""
     path = write(tmp_path, '{"cells": [{"cell_type": "code", "source": ' + source + "}]}")
-    (cell,) = submission.code_cells(submission.read_notebook(path))
+    (cell,) = submission.code_cells(submission.read_notebook(path), RELEASE)
     assert cell.source == "[{" * 1000 + "\\" + '"' * 10
 
 
@@ -146,7 +150,7 @@ def test_fields_of_the_wrong_type_are_ignored():
             {"cell_type": "code", "source": "u = 5", "metadata": {"tags": ["demo"]}},
         ]
     }
-    kept = submission.code_cells(nb)
+    kept = submission.code_cells(nb, RELEASE)
     expected = [(0, "x = 1"), (1, "y = 2"), (2, "z = 3"), (4, "")]
     assert [(c.index, c.source) for c in kept] == expected
 
@@ -156,6 +160,37 @@ def test_lone_surrogates_never_reach_the_grader(tmp_path):
     cell = '{"cell_type": "code", "source": "print(\\"\\ud800\\")", "metadata": {"nbgrader": '
     cell += '{"grade_id": "adam\\udfff"}}}'
     path = write(tmp_path, '{"cells": [' + cell + "]}")
-    (kept,) = submission.code_cells(submission.read_notebook(path))
+    (kept,) = submission.code_cells(submission.read_notebook(path), RELEASE)
     assert kept.source == 'print("\\ud800")' and kept.grade_id == "adam\\udfff"
     assert kept.source.encode("utf-8") and kept.grade_id.encode("utf-8")
+
+
+@pytest.fixture
+def other_lesson():
+    """A second assignment of the course, "other_lesson" (lesson 1 renamed)."""
+    assignments.register(dataclasses.replace(ASSIGNMENT, name="other_lesson"))
+    yield
+    assignments.unregister("other_lesson")
+
+
+@pytest.mark.parametrize(
+    "metadata, name, refused",
+    [
+        ({}, "optimizers_core.ipynb", None),
+        ({}, "my_work.ipynb", None),
+        ({}, "other_lesson.ipynb", "of other_lesson"),
+        ({"course": {"assignment": "other_lesson"}}, "optimizers_core.ipynb", "of other_lesson"),
+        ({"course": {"assignment": "optimizers_core"}}, "other_lesson.ipynb", None),
+        ({"course": {"assignment": "../x"}}, "optimizers_core.ipynb", "an unknown assignment"),
+        ({"course": {"assignment": 5}}, "optimizers_core.ipynb", None),
+    ],
+)
+def test_a_notebook_of_another_lesson_is_refused(tmp_path, other_lesson, metadata, name, refused):
+    """Is a notebook whose metadata (else file name) names another lesson refused, in words?"""
+    nb = {"cells": [], "metadata": metadata}
+    if refused is None:
+        assert submission.check_assignment(nb, tmp_path / name, ASSIGNMENT) is None
+    else:
+        with pytest.raises(submission.SubmissionError, match=refused) as error:
+            submission.check_assignment(nb, tmp_path / name, ASSIGNMENT)
+        assert ASSIGNMENT.notebook in str(error.value) and "\n" not in str(error.value)
