@@ -10,7 +10,10 @@ exercise's last definition and, transitively, at the notebook's module-level fun
 and assignments that it names; names resolve through the notebook's imports and aliases
 (`import tensorflow as tf`, `K = tf.keras`, `from keras.optimizers import SGD`), local imports,
 `getattr(x, "const")`, `importlib.import_module("const")`, `__import__("const")`,
-`sys.modules["const"]`, and the string constants given to `eval`, `exec` or `compile`.
+`sys.modules["const"]`, and the string constants given to `eval`, `exec` or `compile`. Spellings
+of one module count as one (`tf.compat.v2.X` is `tf.X`; `tf.keras`, `tf_keras`, `keras.src` are
+`keras`); a forbidden entry may hold `*` wildcards. Magics become Python line by line (`%time code`
+is read as `code`); a cell that still does not parse is skipped, as the kernel would reject it.
 
 It is a rule check, not a security boundary: a determined student can defeat any static check
 (names built at run time, `vars(tf)["ker" + "as"]`, a module that imports the library for them,
@@ -22,7 +25,8 @@ import ast
 import builtins
 import fnmatch
 import re
-from collections.abc import Iterator, Sequence
+from collections import ChainMap
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 COMMON_FORBIDDEN: tuple[str, ...] = (
@@ -217,13 +221,13 @@ class _Notebook:
             for name in _stored(node):
                 add(name, _Binding(node, cell, value=value))
 
-    def dotted(self, node: ast.AST, scope: dict) -> str | None:
+    def dotted(self, node: ast.AST, scope: Mapping) -> str | None:
         """The dotted name an expression such as `tf.keras.optimizers.SGD` stands for, or None
         (also when resolving it takes more than `_STEPS` steps: a hostile chain of aliases)."""
         self.steps_left = _STEPS
         return self._dotted(node, scope)
 
-    def _dotted(self, node: ast.AST, scope: dict) -> str | None:
+    def _dotted(self, node: ast.AST, scope: Mapping) -> str | None:
         parts: list[str] = []
         while True:
             self.steps_left -= 1
@@ -260,7 +264,7 @@ class _Notebook:
             return None
         return ".".join([base, *reversed(parts)])
 
-    def _resolve(self, name: str, scope: dict, binding: _Binding | None) -> str | None:
+    def _resolve(self, name: str, scope: Mapping, binding: _Binding | None) -> str | None:
         if name in scope:
             return scope[name]
         if binding is not None:
@@ -268,6 +272,14 @@ class _Notebook:
         if hasattr(builtins, name):
             return f"builtins.{name}"
         return f"{self.star_imports[-1]}.{name}" if self.star_imports else None
+
+
+def _shown(node: ast.AST) -> str:
+    """The expression as written (without a hostile depth of arguments), or ""."""
+    try:
+        return ast.unparse(node)
+    except RecursionError:
+        return ""
 
 
 class _Scan:
@@ -284,24 +296,26 @@ class _Scan:
 
     def report(self, name: str, written: str, cell: int, line: int, via: str) -> None:
         if rule := _matching(name, self.notebook.forbidden):
-            finding = Finding(self.exercise, name, cell, line, written[:80], via, rule)
+            finding = Finding(self.exercise, name, cell, line, written[:80] or name, via, rule)
             self.found.setdefault((name, cell, line), finding)
 
     def scan(self, root: ast.AST, cell: int, via: str) -> None:
         notebook = self.notebook
-        stack: list[tuple[ast.AST, dict, int]] = [(root, {}, 0)]
+        stack: list[tuple[ast.AST, Mapping, int]] = [(root, {}, 0)]
         while stack:
             node, scope, line_of_string = stack.pop()
             line = line_of_string or getattr(node, "lineno", 0)
             children = list(ast.iter_child_nodes(node))
             if isinstance(node, _FUNCTIONS):  # defaults and decorators outside, body inside
-                inner = {**scope, **_local_names(node)}
+                inner = ChainMap(_local_names(node), scope)
                 body = {id(c) for c in (node.body if isinstance(node.body, list) else [node.body])}
                 for child in children:
                     stack.append((child, inner if id(child) in body else scope, line_of_string))
                 continue
             if isinstance(node, _COMPREHENSIONS):
-                scope = {**scope, **{n: None for g in node.generators for n in _stored(g.target)}}
+                scope = ChainMap(
+                    {n: None for g in node.generators for n in _stored(g.target)}, scope
+                )
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.report(alias.name, alias.name, cell, line, via)
@@ -312,7 +326,7 @@ class _Scan:
             if loaded and isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.Call)):
                 dotted = notebook.dotted(node, scope)
                 if dotted is not None:  # a library name: nothing more to see inside it
-                    self.report(dotted, ast.unparse(node), cell, line, via)
+                    self.report(dotted, _shown(node), cell, line, via)
                     continue
             if isinstance(node, ast.Name) and loaded and node.id not in scope:
                 for binding in notebook.bindings.get(node.id, []):

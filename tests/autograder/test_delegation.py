@@ -141,6 +141,18 @@ DELEGATING = {
         [IMPORTS, exercise("pass"), "x = 1", exercise("\n\ntf.optimizers.Adam()")],
         ("tensorflow.optimizers.Adam", 3, 6),
     ),
+    "a star import of a forbidden module": (
+        [
+            IMPORTS,
+            "from course_utils import *\nfrom tensorflow.keras.optimizers import *",
+            exercise("SGD(0.1)"),
+        ],
+        ("tensorflow.keras.optimizers.SGD", 2, 4),
+    ),
+    "keras' own module path": (
+        [IMPORTS, exercise("import keras.src.optimizers.sgd as s")],
+        ("keras.src.optimizers.sgd", 1, 4),
+    ),
     "a raw optimizer kernel": (
         [IMPORTS, exercise("tf.raw_ops.ResourceApplyAdam(var=vars[0].handle)")],
         ("tensorflow.raw_ops.ResourceApplyAdam", 1, 4),
@@ -240,6 +252,10 @@ HOSTILE = {  # a cell after an honest Adam: what it should leave found, as (name
         "".join(f"def f{i}():\n    f{i + 1}()\n" for i in range(2000))
         + "def f2000():\n    tf.optimizers.Adam()\nAdam = f0",
         [ADAM],
+    ),
+    "a deep argument": (
+        "import importlib\nclass Adam:\n    importlib.import_module('optax', " + "-" * 900 + "1)",
+        [("optax", 2)],
     ),
     "nested exec": ("exec('exec(' * 300 + ')' * 300)\nclass Adam:\n    exec('(' * 500)", []),
 }
