@@ -13,7 +13,7 @@ and assignments that it names; names resolve through the notebook's imports and 
 `sys.modules["const"]`, and the string constants given to `eval`, `exec` or `compile`. Spellings
 of one module count as one (`tf.compat.v2.X` is `tf.X`; `tf.keras`, `tf_keras`, `keras.src` are
 `keras`); a forbidden entry may hold `*` wildcards. Magics become Python line by line (`%time code`
-is read as `code`); a cell that still does not parse is skipped, as the kernel would reject it.
+is read as `code`); a cell that still does not parse is skipped.
 
 It is a rule check, not a security boundary: a determined student can defeat any static check
 (names built at run time, `vars(tf)["ker" + "as"]`, a module that imports the library for them,
