@@ -9,11 +9,12 @@ import pytest
 
 from autograder import __main__ as cli
 from autograder import executors, grade, sandbox
+from autograder.assignments.optimizers_core.samples import SAMPLES
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 from autograder.progress import Progress
 
-from .samples import SAMPLES
-
-DOCUMENT = {"score": 33.0, "extra_data": {"max_score": 33.0}}
+MAX = float(ASSIGNMENT.max_score())
+DOCUMENT = {"score": MAX, "extra_data": {"max_score": MAX}}
 
 
 class Terminal(io.StringIO):
@@ -41,12 +42,14 @@ def test_progress_is_plain_lines_when_not_on_a_terminal():
     stream = io.StringIO()
     progress = Progress(3, stream=stream)
     progress.update("alice", DOCUMENT, None)
-    progress.update("bob", {"score": 0.0, "extra_data": {"max_score": 33.0}}, None)
+    progress.update("bob", {"score": 0.0, "extra_data": {"max_score": MAX}}, None)
     progress.update("carol", None, "RuntimeError: lost")
     progress.close()
     lines = stream.getvalue().splitlines()
-    assert lines[0].startswith("[1/3] alice: 33 / 33 (full 1, partial 0, zero 0, not graded 0, ETA")
-    assert lines[1].startswith("[2/3] bob: 0 / 33 (full 1, partial 0, zero 1")
+    assert lines[0].startswith(
+        f"[1/3] alice: {MAX:g} / {MAX:g} (full 1, partial 0, zero 0, not graded 0, ETA"
+    )
+    assert lines[1].startswith(f"[2/3] bob: 0 / {MAX:g} (full 1, partial 0, zero 1")
     assert lines[2] == (
         "[3/3] carol: NOT GRADED (RuntimeError: lost) "
         "(full 1, partial 0, zero 1, not graded 1, done)"
@@ -80,7 +83,7 @@ def test_a_batch_prints_plain_lines_off_a_terminal(tmp_path, capsys):
 
 def _documents(out):
     documents = {}
-    for student, document in grade.write_grades(out).items():
+    for student, document in grade.write_grades(out, ASSIGNMENT).items():
         document.pop("execution_time")
         documents[student] = document
     return documents
@@ -114,7 +117,7 @@ def test_a_dask_cluster_grades_like_this_machine(tmp_path):
     local, remote = _documents(tmp_path / "local"), _documents(tmp_path / "dask")
     assert sorted(local) == ["invalid_json", "momentum_shared_state", "solution"]
     assert remote == local
-    assert local["solution"]["score"] == 33 and local["momentum_shared_state"]["score"] < 33
+    assert local["solution"]["score"] == MAX and local["momentum_shared_state"]["score"] < MAX
     assert (tmp_path / "dask" / "grades.csv").read_text() == (
         tmp_path / "local" / "grades.csv"
     ).read_text()
@@ -125,8 +128,10 @@ def test_the_grading_process_does_not_import_tensorflow(tmp_path):
     """Does a worker grade (run, score, plot) with TensorFlow only in the process it sandboxes?"""
     script = (
         "import sys\n"
-        "from autograder import discover, grade, paths\n"
-        "task = grade.prepare(discover.Found('s', paths.SOLUTION_NOTEBOOK))\n"
+        "from autograder import discover, grade\n"
+        "from autograder.assignments.optimizers_core.spec import ASSIGNMENT\n"
+        "found = discover.Found('s', ASSIGNMENT.solution_notebook)\n"
+        "task = grade.prepare(found, ASSIGNMENT)\n"
         "document, files = grade.grade_task(task, 'none')\n"
         "grade._SCORING_WARM_UP.wait()\n"
         "print(document['score'], 'tensorflow' in sys.modules, 'matplotlib' in sys.modules)\n"
@@ -135,4 +140,4 @@ def test_the_grading_process_does_not_import_tensorflow(tmp_path):
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["33.0", "False", "True"]
+    assert done.stdout.split() == [str(MAX), "False", "True"]
