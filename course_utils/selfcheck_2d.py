@@ -14,6 +14,7 @@ more cases, with settings that are not shown here.
 import dataclasses
 import functools
 import json
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ SETTINGS = {
 STEPS = 40
 TWO_VARIABLE_STEPS = 30
 TWO_VARIABLE_STARTS = (VALLEY.start, (6.0, -1.0))
+HINT = "\n      Hint: "
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,7 +164,7 @@ def _judge(optimizer_class, name, case, expected, singles_pass):
             if singles_pass
             else None
         )
-    return False, message + (f"\n      Hint: {HINTS[key]}" if key else ""), path
+    return False, message + (HINT + HINTS[key] if key else ""), path
 
 
 def _coordinate(case, index):
@@ -176,7 +178,12 @@ def _print(report):
         f"Self-check of {report.optimizer} on the public cases (the notebook's own runs, their "
         "first steps). The grader runs more cases than these."
     )
+    hints_given = set()
     for case, ok, message, _ in report.results:
+        message, _, hint = message.partition(HINT)
+        if hint:
+            message += HINT + ("as above." if hint in hints_given else hint)
+            hints_given.add(hint)
         print(f"  {'PASS' if ok else 'FAIL'}  {case}" + ("" if ok else f": {message}"))
     done = sum(ok for _, ok, _, _ in report.results)
     print(f"{done} of {len(report.results)} public cases pass.")
@@ -207,14 +214,16 @@ def _plot(report, cases, expected):
             if len(got):
                 color = "lime" if ok else "tab:red"
                 ax.plot(*got[:, columns].T, c=color, lw=1.5, label="yours" if first else None)
-        ax.set_title(("PASS: " if ok else "FAIL: ") + case.name, fontsize=8, wrap=True)
+        title = textwrap.fill(("PASS: " if ok else "FAIL: ") + case.name, 62)
+        ax.set_title(title, fontsize=8)
         ax.set_xlabel("")
         ax.set_ylabel("")
     for ax in axes.flat[len(cases) :]:
         ax.set_visible(False)
     axes.flat[0].legend(loc="lower right", fontsize=8)
     fig.suptitle(f"{report.optimizer}: your paths against the expected ones", fontsize=11)
-    fig.tight_layout()
+    # Fixed margins: a "tight" layout would draw the figure twice.
+    fig.subplots_adjust(left=0.04, right=0.99, bottom=0.05, top=0.88, wspace=0.15, hspace=0.4)
     return fig
 
 

@@ -38,7 +38,8 @@ HIDDEN_LIKE = {
 }
 SHAPES = [(), (3,), (2, 4), (2, 4)]  # two variables of the same shape
 STEPS = 200
-PLOTS = ("contour_paths", "compare_on_surfaces", "loss_curves", "effective_learning_rates")
+# Calls that draw one figure each (a self-check's `check` draws its paths).
+PLOTS = ("contour_paths", "compare_on_surfaces", "loss_curves", "effective_learning_rates", "check")
 
 
 def solution_notebook():
@@ -219,6 +220,17 @@ def test_solutions_equal_keras_on_every_surface(executed):
     assert len(reports) == len(EXERCISES) * len(surfaces)
     assert all(difference == "0" for _, _, difference in reports)
     assert "different lengths" not in text
+
+
+@pytest.mark.slow
+def test_every_self_check_passes(executed):
+    """Does each exercise's self-check cell report all its public cases passing?"""
+    checks = [c for c in executed.cells if "self-check" in c.metadata.get("tags", [])]
+    assert len(checks) == len(EXERCISES)
+    for cell in checks:
+        text = stream_text(nbformat.v4.new_notebook(cells=[cell]))
+        passed = re.search(r"^(\d+) of (\d+) public cases pass\.$", text, re.M)
+        assert passed and passed[1] == passed[2] and "FAIL" not in text, text
 
 
 @pytest.mark.slow
