@@ -173,8 +173,9 @@ def _export_gradescope(args):
 
     if args.folder.suffix == ".zip" or args.folder.is_file():
         raise CommandError(f"{args.folder} is not a folder: the zips are written into one")
+    chosen = _chosen(args)  # an unknown --assignment creates nothing
     writable_folder(args.folder)
-    for assignment in _chosen(args):
+    for assignment in chosen:
         target = args.folder / f"{assignment.name}.zip"
         names = export.build_zip(target, assignment)
         print(f"wrote {target}: {len(names)} files (setup.sh, run_autograder, the grader)")

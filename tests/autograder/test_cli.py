@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from autograder import __main__ as cli
-from autograder import grade, sandbox
+from autograder import assignments, examples, grade, sandbox
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 
 
 @pytest.fixture
@@ -25,8 +26,9 @@ def test_grade_flags_reach_grade_batch(monkeypatch, subs):
     seen = {}
     monkeypatch.setattr(grade, "resolve", lambda mode: f"resolved-{mode}")
 
-    def fake(path, out_dir, mode, jobs, force, limits):
+    def fake(path, out_dir, mode, jobs, force, limits, assignment):
         seen.update(path=path, out=out_dir, mode=mode, jobs=jobs, force=force, limits=limits)
+        seen.update(assignment=assignment)
         return True
 
     monkeypatch.setattr(grade, "grade_batch", fake)
@@ -48,7 +50,8 @@ def test_grade_flags_reach_grade_batch(monkeypatch, subs):
         ]
     )
     assert code == 0
-    assert seen["path"] == Path("subs") and seen["out"] == Path("o") and seen["jobs"] == 3
+    assert seen["path"] == Path("subs") and seen["out"] == Path("o") / ASSIGNMENT.name
+    assert seen["jobs"] == 3 and seen["assignment"] == ASSIGNMENT  # told by the notebook's name
     assert seen["mode"] == "resolved-none" and seen["force"] is True
     assert seen["limits"].case_seconds == 4.5 and seen["limits"].memory_bytes == 2**30
 
@@ -71,11 +74,11 @@ def test_out_is_required():
         cli.main(["grade", "subs"])
 
 
-def test_bundled_examples_are_current():
-    """Is examples/ what `make examples` builds from the samples (nothing edited by hand)?"""
-    from .examples import main
-
-    assert main(["--check"]) == 0, "run `make examples`"
+@pytest.mark.parametrize("assignment", assignments.all_assignments(), ids=lambda a: a.name)
+def test_bundled_examples_are_current(assignment):
+    """Is each assignment's examples/ what `make examples` builds from its samples (nothing
+    edited by hand)?"""
+    assert examples.update(assignment, check=True) == [], "run `make examples`"
 
 
 # --- Foreseeable problems: one line on stderr, a non-zero exit, never a traceback ---------------
@@ -116,12 +119,38 @@ PROBLEMS = {
         "{tmp}/out",
         "--sandbox",
         "none",
+        "--assignment",
+        "optimizers_core",
     ],
+    "grade: assignment cannot be told": ["grade", "{tmp}/broken.ipynb", "--out", "{tmp}/out"],
+    "grade: unknown assignment": [
+        "grade",
+        "{tmp}/class",
+        "--out",
+        "{tmp}/o",
+        "--assignment",
+        "x/..",
+    ],
+    "export-gradescope: unknown assignment": [
+        "export-gradescope",
+        "{tmp}/zips",
+        "--assignment",
+        "x/..",
+    ],
+    "nbgrader-feedback: unknown assignment": [
+        "nbgrader-feedback",
+        "{tmp}/empty",
+        "{tmp}/empty",
+        "--assignment",
+        "x/..",
+    ],
+    "nbgrader-feedback: nothing graded": ["nbgrader-feedback", "{tmp}/empty", "{tmp}/empty"],
     "demo: sandbox unavailable": ["demo", "--out", "{tmp}/out", "--bwrap"],
     "demo: output not writable": ["demo", "--out", "{tmp}/file/out"],
     "release: output not writable": ["release", "--out", "{tmp}/file/dist"],
-    "export-gradescope: zip is a folder": ["export-gradescope", "{tmp}/empty"],
-    "export-gradescope: not writable": ["export-gradescope", "{tmp}/file/a.zip"],
+    "export-gradescope: a zip, not a folder": ["export-gradescope", "{tmp}/a.zip"],
+    "export-gradescope: a file, not a folder": ["export-gradescope", "{tmp}/file"],
+    "export-gradescope: not writable": ["export-gradescope", "{tmp}/file/zips"],
     "gradescope-run: no submission": ["gradescope-run", "--root", "{tmp}/nothing"],
     "nbgrader-feedback: missing out": ["nbgrader-feedback", "{tmp}/nothing", "{tmp}/empty"],
     "nbgrader-feedback: missing course": ["nbgrader-feedback", "{tmp}/empty", "{tmp}/nothing"],
@@ -155,3 +184,35 @@ def test_a_foreseeable_problem_is_one_line(problem, tmp_path):
     assert done.returncode != 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert len(lines) == 1 and "error" in lines[0], done.stderr
+    if "unknown assignment" in problem:
+        assert done.returncode == 2 and "x/.." in lines[0]
+        assert not (tmp_path / "zips").exists() and not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_a_notebook_of_another_lesson_is_not_graded(tmp_path):
+    """Is lesson 1's notebook graded as lesson 2 one student "not graded", with a one-line
+    reason, exit code 1, and nothing written outside OUT?"""
+    other = assignments.get("optimizers_2d")
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    notebook = tmp_path / "subs" / "ann" / ASSIGNMENT.notebook
+    notebook.write_bytes(ASSIGNMENT.student_notebook.read_bytes())
+    before = sorted(p for p in tmp_path.rglob("*"))
+    args = ["grade", "subs", "--out", "out", "--assignment", other.name, "--sandbox", "none"]
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", *args, "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    out = tmp_path / "out"
+    docs = grade.write_grades(out / other.name, other)
+    reason = docs["ann"]["extra_data"]["not_graded"]
+    assert f"not of {other.name}" in reason and "\n" not in reason
+    assert docs["ann"]["score"] == 0 and docs["ann"]["extra_data"]["max_score"] == other.max_score()
+    assert sorted(p for p in tmp_path.rglob("*") if out not in p.parents and p != out) == before
+    assert notebook.read_bytes() == ASSIGNMENT.student_notebook.read_bytes()
