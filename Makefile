@@ -35,15 +35,15 @@ release: install
 	$(PY) -m autograder release --out dist
 
 gradescope: install
-	$(PY) -m autograder export-gradescope dist/gradescope-autograder.zip
+	$(PY) -m autograder export-gradescope dist/gradescope
 
 examples: install
-	$(PY) -m tests.autograder.examples
+	$(PY) -m autograder examples
 
 check-generated: install
 	$(PY) -m autograder generate --check
 	$(PY) -m autograder build-references --check
-	$(PY) -m tests.autograder.examples --check
+	$(PY) -m autograder examples --check
 
 lint: install
 	$(VENV)/bin/ruff check .

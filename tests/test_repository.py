@@ -10,7 +10,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 import yaml
 
-from autograder import paths
+from autograder import assignments, paths
 
 ROOT = paths.ROOT
 
@@ -28,7 +28,8 @@ def tracked_notebooks():
 def test_no_notebook_carries_outputs():
     """Is every notebook in the repository committed without outputs and execution counts?"""
     notebooks = tracked_notebooks()
-    assert paths.SOLUTION_NOTEBOOK in notebooks and paths.STUDENT_NOTEBOOK in notebooks
+    for lesson in assignments.all_assignments():
+        assert lesson.solution_notebook in notebooks and lesson.student_notebook in notebooks
     dirty = []
     for path in notebooks:
         for cell in json.loads(path.read_text())["cells"]:
@@ -60,8 +61,15 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
     assert "-e ." in pip
 
 
-def test_readme_colab_link_matches_the_configured_release():
-    """Does the README's Colab link point where [tool.course] says the release lives?"""
+def test_readme_lists_every_lesson_with_its_colab_link():
+    """Does the README list each lesson, in order, with a Colab link pointing where
+    [tool.course] says the release lives?"""
     from autograder.generate import release_links
 
-    assert f"]({release_links()['COLAB_URL']})" in (ROOT / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    positions = []
+    for lesson in assignments.all_assignments():
+        link = f"]({release_links(lesson.notebook)['COLAB_URL']})"
+        assert link in readme, lesson.name
+        positions.append(readme.index(link))
+    assert positions == sorted(positions)

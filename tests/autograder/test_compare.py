@@ -4,10 +4,11 @@ import math
 
 import pytest
 
-from autograder import cases, compare
+from autograder import compare
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 
-GUIDE = cases.cases_of("GradientDescent", "guide_0.01")[0]
-HIDDEN = cases.cases_of("GradientDescent", "other_runs")[0]
+GUIDE = ASSIGNMENT.cases_of("GradientDescent", "guide_0.01")[0]
+HIDDEN = ASSIGNMENT.cases_of("GradientDescent", "other_runs")[0]
 
 
 def run(outcome, path, iterations=None):
@@ -81,7 +82,7 @@ def test_malformed_results_fail_cleanly(bad):
 
 def test_several_variables_name_the_element_that_differs():
     """Does a multi-variable mismatch say which variable and element parted first?"""
-    case = cases.cases_of("Adam", "variables")[0]
+    case = ASSIGNMENT.cases_of("Adam", "variables")[0]
     expected = {"path": [[0.0] * 10, [1.0] * 10]}
     got = {"path": [[0.0] * 10, [1.0] * 5 + [2.0] + [1.0] * 4]}
     verdict = compare.compare_result(case, got, expected)

@@ -7,11 +7,12 @@ own drivers, as an honest sandbox would run them; forged runs are written by han
 import pytest
 import tensorflow as tf
 
-import solutions
-from autograder import cases, references
-from autograder.evaluate import evaluate
+import solutions.optimizers_core as solutions
+from autograder.assignments.optimizers_core.guest import run_case
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
+from autograder.evaluate import evaluate as evaluate_with
+from autograder.guest import protocol
 from autograder.run_submission import SubmissionRun
-from autograder.sandboxed.drivers import run_case
 from course_utils.hints import HINTS
 
 DEFINED = {"defined": True, "error": None}
@@ -49,14 +50,18 @@ class RebindingGradientDescent(solutions.GradientDescent):
 
 @pytest.fixture(scope="module")
 def stored():
-    return references.load()
+    return ASSIGNMENT.references()
+
+
+def evaluate(run, stored):
+    return evaluate_with(run, stored, ASSIGNMENT)
 
 
 def honest_run(optimizer, cls):
     """The SubmissionRun an honest sandbox reports for `cls` as `optimizer` (its cases only)."""
     results = {}
-    for case in cases.CASES:
-        if case.optimizer == optimizer:
+    for case in ASSIGNMENT.cases:
+        if case.exercise == optimizer:
             result = run_case(cls, case.driver, case.params)
             results[case.id] = {"result": result, "error": None}
     return SubmissionRun(classes={optimizer: DEFINED}, results=results)
@@ -64,7 +69,7 @@ def honest_run(optimizer, cls):
 
 def outcomes(run, stored, optimizer):
     """{test key: CheckResult} of `optimizer`."""
-    return {r.key: r for r in evaluate(run, stored) if r.optimizer == optimizer}
+    return {r.key: r for r in evaluate(run, stored) if r.exercise == optimizer}
 
 
 @pytest.mark.slow
@@ -99,7 +104,7 @@ def test_an_update_that_changes_nothing_earns_nothing(stored):
 @pytest.mark.slow
 def test_the_correct_classes_still_pass_everything(stored):
     """Do the solutions, run like a submission, pass every test (the cases catch bugs only)?"""
-    for optimizer in cases.OPTIMIZERS:
+    for optimizer in ASSIGNMENT.exercises:
         results = outcomes(honest_run(optimizer, getattr(solutions, optimizer)), stored, optimizer)
         assert all(r.passed for r in results.values()), optimizer
 
@@ -107,11 +112,11 @@ def test_the_correct_classes_still_pass_everything(stored):
 def forged_run(defined_path):
     """Every class claimed defined; each one-update case claims `defined_path(start)`."""
     results = {}
-    for case in cases.CASES:
+    for case in ASSIGNMENT.cases:
         if case.test == "defined":
             path = defined_path(case.params["init"])
             results[case.id] = {"result": {"path": path}, "error": None}
-    classes = {name: DEFINED for name in cases.OPTIMIZERS}
+    classes = {name: DEFINED for name in ASSIGNMENT.exercises}
     return SubmissionRun(classes=classes, results=results)
 
 
@@ -119,7 +124,7 @@ def test_a_claim_of_the_sandbox_earns_nothing(stored):
     """Do classes claimed defined, whose one update "succeeded" without moving, score zero?"""
     results = evaluate(forged_run(lambda start: [start]), stored)
     assert not any(r.passed for r in results)
-    results = evaluate(SubmissionRun(classes={n: DEFINED for n in cases.OPTIMIZERS}), stored)
+    results = evaluate(SubmissionRun(classes={n: DEFINED for n in ASSIGNMENT.exercises}), stored)
     assert not any(r.passed for r in results)
 
 
@@ -133,3 +138,19 @@ def test_is_defined_is_judged_on_the_returned_path(stored):
 def test_is_defined_needs_one_finite_number(bad, stored):
     """Does a one-update path that is not one finite number fail "is defined"?"""
     assert not any(r.passed for r in evaluate(forged_run(lambda start: bad), stored))
+
+
+def test_a_timeout_is_told_by_the_limit_not_by_the_text(stored):
+    """Is the timeout hint given to a case stopped at the time limit, whatever its message says,
+    and never to an error that merely mentions "timed out"?"""
+    case = ASSIGNMENT.cases_of("Adam", "other_runs")[0]
+    classes = {name: DEFINED for name in ASSIGNMENT.exercises}
+
+    def hint_for(record):
+        run = SubmissionRun(classes=classes, results={case.id: record})
+        return {r.key: r for r in evaluate(run, stored) if r.exercise == "Adam"}["other_runs"]
+
+    stopped = hint_for({"result": None, "error": "stopped: whatever", "limit": protocol.TIME})
+    assert stopped.hint == "timeout" and HINTS["timeout"] in stopped.output
+    claimed = hint_for({"result": None, "error": "ValueError: timed out, longer than 4 s"})
+    assert claimed.hint != "timeout" and HINTS["timeout"] not in claimed.output

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from autograder import cases, evaluate, grade, references, report
+from autograder import evaluate, grade, report
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 from autograder.evaluate import CheckResult
 from autograder.run_submission import SubmissionRun
 from course_utils.hints import HINTS
@@ -31,7 +32,7 @@ def make_grade(output="", student="alice", hint=None, **extra):
             hint,
         ),
     ]
-    return grade.Grade(student, tests, ["a note"], None, 1.5, **extra)
+    return grade.Grade(student, tests, ["a note"], None, 1.5, **extra, assignment=ASSIGNMENT)
 
 
 def test_results_json_follows_gradescopes_schema():
@@ -83,16 +84,16 @@ def test_gradescope_shows_what_the_code_printed_and_why_it_was_stopped_escaped_a
 def test_a_failed_test_records_the_hint_it_gave():
     """Scored for real by the hidden tests: does the test whose path goes uphill say so, with
     the 'sign' hint recorded, and do the tests that pass record none?"""
-    refs = references.load()
-    run = SubmissionRun(classes={o: {"defined": True, "error": None} for o in cases.OPTIMIZERS})
-    run.results = {case.id: {"result": refs[case.id], "error": None} for case in cases.CASES}
-    wrong = next(c for c in cases.CASES if c.public and c.driver == "convergence")
+    refs = ASSIGNMENT.references()
+    run = SubmissionRun(classes={o: {"defined": True, "error": None} for o in ASSIGNMENT.exercises})
+    run.results = {case.id: {"result": refs[case.id], "error": None} for case in ASSIGNMENT.cases}
+    wrong = next(c for c in ASSIGNMENT.cases if c.public and c.driver == "convergence")
     start = wrong.params["init"]
     uphill = [2 * start - x for x in refs[wrong.id]["path"]]
     run.results[wrong.id] = {"result": {**refs[wrong.id], "path": uphill}, "error": None}
-    results = evaluate.evaluate(run, refs)
+    results = evaluate.evaluate(run, refs, ASSIGNMENT)
     failed = [r for r in results if not r.passed]
-    assert [(r.optimizer, r.key, r.hint) for r in failed] == [(wrong.optimizer, wrong.test, "sign")]
+    assert [(r.exercise, r.key, r.hint) for r in failed] == [(wrong.exercise, wrong.test, "sign")]
     assert all(r.hint is None for r in results if r.passed)
 
 
@@ -107,8 +108,8 @@ def test_grades_csv_has_a_row_per_student_and_a_column_per_test():
     """Is there one row per student, a column per test of the catalogue, and the reason last?"""
     docs = {s: report.results_json(make_grade(student=s)) for s in ("bob", "carol")}
     docs["carol"]["extra_data"]["not_graded"] = "its notebook is not JSON"
-    rows = list(csv.reader(io.StringIO(report.grades_csv(docs))))
-    tests = [t for o in cases.OPTIMIZERS for t in cases.tests_for(o)]
+    rows = list(csv.reader(io.StringIO(report.grades_csv(docs, ASSIGNMENT))))
+    tests = [t for o in ASSIGNMENT.exercises for t in ASSIGNMENT.tests_for(o)]
     assert rows[0][:3] == ["student", "score", "max_score"] and rows[0][-1] == "not_graded"
     assert len(rows[0]) == 3 + len(tests) + 1
     assert [(r[0], r[-1]) for r in rows[1:]] == [("bob", ""), ("carol", "its notebook is not JSON")]
@@ -142,7 +143,7 @@ def test_grades_csv_defuses_every_formula_like_cell(text):
     """Does any cell that a spreadsheet could read as a formula start with a quote?"""
     docs = {text: report.results_json(make_grade(student=text))}
     docs[text]["extra_data"]["not_graded"] = text
-    row = list(csv.reader(io.StringIO(report.grades_csv(docs), newline="")))[1]
+    row = list(csv.reader(io.StringIO(report.grades_csv(docs, ASSIGNMENT), newline="")))[1]
     assert row[0] == row[-1] == "'" + text
 
 
@@ -150,7 +151,7 @@ def test_grades_csv_keeps_plain_names_as_they_are():
     """Are names that are no formula (hyphens inside, accents, an apostrophe) left alone?"""
     names = ["jean-luc", "José", "o'brien", "a+b", "1 - 2"]
     docs = {s: report.results_json(make_grade(student=s)) for s in names}
-    rows = list(csv.reader(io.StringIO(report.grades_csv(docs))))
+    rows = list(csv.reader(io.StringIO(report.grades_csv(docs, ASSIGNMENT))))
     assert sorted(r[0] for r in rows[1:]) == sorted(names)
 
 
@@ -178,7 +179,7 @@ def test_code_stopped_by_a_limit_is_recorded_and_shown():
         CodeCell(1, ignore_timer + "while True:\n    pass", None),
     )
     limits = sandbox.Limits(cell_seconds=1, grace_seconds=1)
-    document, files = grade.grade_task(grade.Task("s", cells), "none", limits, feedback=False)
+    document, files = grade.grade_task(grade.Task("s", ASSIGNMENT, cells), "none", limits, feedback=False)
     stops = document["extra_data"]["stopped"]
     assert [(s["where"], s["limit"]) for s in stops] == [("cell 0", "time"), ("cell 1", "time")]
     assert "cell 0: timed out" in document["output"] and "cell 1: stopped" in document["output"]

@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from autograder import cases, grade, sandbox
-
-from .samples import SAMPLES
+from autograder import grade, sandbox
+from autograder.assignments.optimizers_core.samples import SAMPLES
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 
 # A submission's deadline of 36 s: the correct ones need a few; six 7 s cells do not fit.
 LIMITS = sandbox.Limits(case_seconds=4, cell_seconds=8, grace_seconds=2, submission_seconds=36)
@@ -88,7 +88,7 @@ def test_sample_scores_as_expected(graded, name):
 def test_feedback_never_shows_hidden_expected_values(graded):
     """Do failing hidden tests name their settings but never an expected value?"""
     hidden_titles = {
-        t.title for t in cases.TESTS + list(cases.ORACLE_TESTS.values()) if not t.public
+        t.title for e in ASSIGNMENT.exercises for t in ASSIGNMENT.tests_for(e) if not t.public
     }
     for name in SAMPLES:
         for test in document(graded, name)["tests"]:

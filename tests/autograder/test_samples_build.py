@@ -13,11 +13,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import solutions
+import solutions.optimizers_core as solutions
 from autograder import submission
+from autograder.assignments.optimizers_core.samples import (
+    OPTIMIZERS,
+    SAMPLES,
+    SEMANTIC,
+    SEVERAL_VARIABLES,
+    class_index,
+)
 from course_utils import loss
-
-from .samples import OPTIMIZERS, SAMPLES, SEMANTIC, SEVERAL_VARIABLES, class_index
 
 # scenario -> (settings, initial values of the variables, steps) on the course loss; a class
 # runs the scenarios whose settings it takes (ep: Adam only).

@@ -2,7 +2,7 @@
 
 import pytest
 
-import solutions
+import solutions.optimizers_core as solutions
 from course_utils import check
 from course_utils.hints import HINTS
 from course_utils.selfcheck import public_cases

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from autograder import paths
+from autograder import assignments
 from autograder.execute import execute_notebook, stream_text
 
 # NOTES.md: what the published code prints (outcome, then the last x as printed there).
@@ -24,7 +24,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def executed():
-    return execute_notebook(paths.SOLUTION_NOTEBOOK)
+    return execute_notebook(assignments.get("optimizers_core").solution_notebook)
 
 
 def outputs(nb):
@@ -87,20 +87,22 @@ def test_shows_every_figure(executed):
     assert len(images) == 7
 
 
-def test_one_graded_cell_per_exercise_worth_its_subtotal():
-    """Does each exercise have one graded comment cell whose points are its tests' subtotal?"""
-    from autograder import cases, generate, nbgrader_gradebook
+@pytest.mark.parametrize("name", assignments.names())
+def test_one_graded_cell_per_exercise_worth_its_subtotal(name):
+    """Does each exercise of each lesson have one graded comment cell whose points are its
+    tests' subtotal?"""
+    from autograder import generate, nbgrader_gradebook
 
-    nb = generate.read_notebook(paths.SOLUTION_NOTEBOOK)
+    lesson = assignments.get(name)
+    nb = generate.read_notebook(lesson.solution_notebook)
     graded = {
         cell.metadata.nbgrader.grade_id: cell for cell in nb.cells if generate.is_graded_cell(cell)
     }
-    assert set(graded) == {nbgrader_gradebook.tests_cell_id(e) for e in cases.OPTIMIZERS}
-    for exercise in cases.OPTIMIZERS:
+    assert set(graded) == {nbgrader_gradebook.tests_cell_id(e) for e in lesson.exercises}
+    for exercise, points in lesson.subtotals().items():
         cell = graded[nbgrader_gradebook.tests_cell_id(exercise)]
-        points = sum(test.points for test in cases.tests_for(exercise))
         assert cell.metadata.nbgrader.points == points
         assert cell.cell_type == "code" and not generate.is_solution_cell(cell)
         lines = cell.source.splitlines()
         assert lines and all(line.startswith("#") for line in lines) and exercise in cell.source
-    assert sum(cell.metadata.nbgrader.points for cell in graded.values()) == cases.max_score()
+    assert sum(cell.metadata.nbgrader.points for cell in graded.values()) == lesson.max_score()

@@ -11,13 +11,13 @@ import sys
 
 import pytest
 
-from autograder import generate, paths, release
+from autograder import assignments, generate, release
 
 pytestmark = pytest.mark.slow
 
 
-def setup_cell_source():
-    nb = generate.read_notebook(paths.STUDENT_NOTEBOOK)
+def setup_cell_source(lesson="optimizers_core"):
+    nb = generate.read_notebook(assignments.get(lesson).student_notebook)
     return next(c.source for c in nb.cells if c.cell_type == "code" and "find_spec" in c.source)
 
 
@@ -59,5 +59,14 @@ def test_setup_cell_installs_course_utils_then_does_nothing(fresh_python, tmp_pa
     )
     assert lesson.returncode == 0, lesson.stderr
     assert "['Adam', 'GradientDescent', 'Momentum']" in lesson.stdout
+    second = run(
+        fresh_python,
+        "from course_utils import SURFACES, contour_paths, run_on_surface\n"
+        "from course_utils.selfcheck_2d import expectations\n"
+        "print(sorted(expectations()))",
+    )
+    assert second.returncode == 0, second.stderr
+    assert "['Adagrad', 'NesterovMomentum', 'RMSprop']" in second.stdout
+    assert setup_cell_source("optimizers_2d") == setup_cell_source(), "one setup cell everywhere"
     again = run(fresh_python, setup_cell_source(), COURSE_UTILS_SOURCE="/nonexistent")
     assert again.returncode == 0, "with course_utils installed the cell must not call pip"
