@@ -265,3 +265,25 @@ def test_recorded_outcomes_cover_every_exercise_on_every_surface():
     assert all(
         set(by_surface) == set(recorded["steps"]) for by_surface in recorded["runs"].values()
     )
+
+
+def outcome_table(outcomes):
+    """The README's table of lesson 2's outcomes (Markdown), from the recorded JSON."""
+    surfaces = list(outcomes["steps"])
+    head = "| optimizer | " + " | ".join(f"{s} ({outcomes['steps'][s]})" for s in surfaces) + " |"
+    rows = [head, "|---" * (len(surfaces) + 1) + "|"]
+    for label, by_surface in outcomes["runs"].items():
+        cells = []
+        for surface in surfaces:
+            run = by_surface[surface]
+            end = "({:.3g}, {:.3g})".format(*run["end"])
+            settled = run["converged_at"]
+            cells.append(f"{settled} at {end}" if settled is not None else f"- ends at {end}")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def test_readme_quotes_the_outcome_table():
+    """Does the README show the recorded outcomes of lesson 2's solution notebook, as they are?"""
+    table = outcome_table(json.loads(OUTCOMES.read_text()))
+    assert table in (paths.ROOT / "README.md").read_text(), table
