@@ -87,6 +87,7 @@ GRAIN = 2.0**-23
 TINY = 1e-37
 FEW = 10  # steps compared beyond the first one the correct rule does not explain
 MAX_STEPS = 500  # longer paths are judged on their first MAX_STEPS steps
+FIRST_LOOK = 40  # steps judged first; the rest only when the correct rule explains them all
 
 
 # --- Update rules: the moves x_(t-1) - x_t of each step, given the gradients g_0, g_1, ... -----
@@ -199,8 +200,9 @@ class _Path:
         return np.array(rows, dtype=np.float64)
 
     def agreement(self, function, arguments, sign, order=None):
-        """Element-wise: does the rule explain each step? (`order`, `undo`: the gradients fed in
-        another order, e.g. several variables interleaved through one shared state.)"""
+        """(agrees, agrees on finite values), element-wise: does the rule explain each step?
+        `order`: (interleave, undo), the gradients fed to the rule in another order and its moves
+        put back, e.g. several variables taking turns through one shared state."""
         with np.errstate(all="ignore"):
             predicted = sign * self._run(function, arguments, self.gradients, order)
             rounded = sign * self._run(function, arguments, self.gradients32, order)
@@ -244,7 +246,7 @@ def _is_number(value):
     )
 
 
-def _points(start, got, width=None):
+def _points(start, got):
     """float32 start then the rows of `got` (at most MAX_STEPS) as a float64 array, or None."""
     try:
         start = np.asarray(start, dtype=np.float64).ravel()
@@ -273,14 +275,25 @@ def _hyperparameters(optimizer, kwargs):
 
 
 def _prepare(optimizer, gradient, start, kwargs, got):
+    """(the path with its gradients, the rules), or (None, None) when they cannot be had.
+
+    The path is cut after FIRST_LOOK steps when the correct rule departs early enough there to
+    leave FEW steps of evidence: gradients (a Python call per point) are the costly part."""
     hp, points = _hyperparameters(optimizer, kwargs), _points(start, got)
     if hp is None or points is None:
         return None, None
+    rules = _rules(optimizer, hp)
+    steps = len(points) - 1
     try:
-        path = _Path(points, gradient)
+        for length in sorted({min(FIRST_LOOK, steps), steps}):
+            path = _Path(points[: length + 1], gradient)
+            explained = path.agreement(*rules[0][1:])[0].all(axis=1)
+            departs = not explained.all()
+            if length == steps or (departs and np.argmin(explained) + 1 + FEW <= length):
+                return path, rules
     except Exception:  # noqa: BLE001 - a gradient that fails on these points gives no hint
-        return None, None
-    return path, _rules(optimizer, hp)
+        pass
+    return None, None
 
 
 def diagnose(optimizer: str, gradient, start, kwargs: dict, got: list) -> str | None:
@@ -288,9 +301,11 @@ def diagnose(optimizer: str, gradient, start, kwargs: dict, got: list) -> str | 
     correct one, or None when no single mistake explains it (or nothing is wrong).
 
     `optimizer`: "NesterovMomentum", "Adagrad" or "RMSprop"; `gradient(values)`: the gradient of
-    the loss at the variable's values (a NumPy array of its shape, returned alike); `start`: the
-    starting values; `kwargs`: the optimizer's arguments (missing ones take Keras' defaults);
-    `got`: one row of the variable's values per step, the start excluded.
+    the loss at the variable's values (a flat float64 NumPy array; any array of as many numbers
+    back); `start`: the starting values; `kwargs`: the optimizer's arguments (missing ones take
+    Keras' defaults); `got`: one row of the variable's values per step (flat), start excluded.
+    Only the first MAX_STEPS rows count; each wrong rule must explain every step up to FEW past
+    the first one the correct rule does not explain, within a tolerance float32 cannot break.
     """
     path, rules = _prepare(optimizer, gradient, start, kwargs, got)
     return None if path is None else _verdict(path, rules)

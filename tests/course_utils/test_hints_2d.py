@@ -266,6 +266,17 @@ def test_each_mistake_is_named_on_every_surface(cls, base, key, gradient):
         assert found == key, f"{surface.name} from {start}, {kwargs}: {found}"
 
 
+def test_a_mistake_that_shows_late_is_named():
+    """Is a mistake invisible for dozens of steps named from the step where it shows? (Adagrad
+    dividing by G instead of sqrt(G), with G = 1 while the run creeps away from the saddle.)"""
+    kwargs, start = {"learning_rate": 0.05, "initial_accumulator_value": 1.0}, (1e-9, 1e-9)
+    got = path_of(buggy(SqrtForgotten, Adagrad), SADDLE, start, kwargs, steps=150)
+    right = path_of(Adagrad, SADDLE, start, kwargs, steps=150)
+    np.testing.assert_allclose(got[:50], right[:50], rtol=1e-5, atol=0)  # looks right
+    assert not np.allclose(got, right, rtol=1e-2, atol=0)  # is not
+    assert diagnose("Adagrad", float32_gradient(SADDLE), start, kwargs, got) == "sqrt_forgotten"
+
+
 @pytest.mark.parametrize("base", list(RUNS))
 @pytest.mark.parametrize("gradient", [float32_gradient, float64_gradient])
 def test_correct_optimizers_get_no_hint(solutions, base, gradient):
