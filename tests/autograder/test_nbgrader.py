@@ -16,19 +16,25 @@ import pytest
 from nbgrader.utils import parse_utc
 
 from autograder import __main__ as cli
-from autograder import cases, grade, nbgrader_course, paths, sandbox
+from autograder import assignments, grade, nbgrader_course, paths, sandbox
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 
-ASSIGNMENT = nbgrader_course.ASSIGNMENT
 COURSE_ID = "optimizers-core"
+EVERY_ASSIGNMENT = pytest.mark.parametrize(
+    "assignment", assignments.all_assignments(), ids=lambda a: a.name
+)
 
 
-def test_source_is_a_committed_relative_link_to_the_solution_notebook():
+@EVERY_ASSIGNMENT
+def test_source_is_a_committed_relative_link_to_the_solution_notebook(assignment):
     """source/<assignment>/<notebook> → ../../solutions/<notebook>, in git as a link?"""
-    link = paths.ROOT / nbgrader_course.SOURCE_LINK
+    source = nbgrader_course.source_link(assignment)
+    assert source == Path("source", assignment.name, assignment.notebook)
+    link = paths.ROOT / source
     assert link.is_symlink() and not Path(os.readlink(link)).is_absolute()
-    assert link.resolve() == paths.SOLUTION_NOTEBOOK.resolve()
+    assert link.resolve() == assignment.solution_notebook.resolve()
     listed = subprocess.run(
-        ["git", "ls-files", "-s", str(nbgrader_course.SOURCE_LINK)],
+        ["git", "ls-files", "-s", str(source)],
         cwd=paths.ROOT,
         capture_output=True,
         text=True,
@@ -38,9 +44,9 @@ def test_source_is_a_committed_relative_link_to_the_solution_notebook():
 
 
 def submitted(course, student, files=("timestamp.txt", "submission_secret.txt")):
-    folder = course / "submitted" / student / ASSIGNMENT
+    folder = course / "submitted" / student / ASSIGNMENT.name
     folder.mkdir(parents=True)
-    (folder / paths.NOTEBOOK_NAME).write_text("{}")
+    (folder / ASSIGNMENT.notebook).write_text("{}")
     for name in files:
         (folder / name).write_text(f"{name} of {student}")
     return folder
@@ -55,7 +61,7 @@ def graded(out, student, html="<p>feedback</p>"):
 
 def test_feedback_goes_where_release_feedback_takes_it(tmp_path):
     """feedback/<student>/<assignment>/<notebook>.html with timestamp and secret; skips said?"""
-    course, out = tmp_path / "course", tmp_path / "out"
+    course, out = tmp_path / "course", tmp_path / "out" / ASSIGNMENT.name  # as `grade` writes
     submitted(course, "alice")
     graded(out, "alice")
     submitted(course, "bob", files=("timestamp.txt",))  # copied by hand: no secret
@@ -65,10 +71,10 @@ def test_feedback_goes_where_release_feedback_takes_it(tmp_path):
     old = graded(out, "dave")
     os.utime(old, (1_000_000_000, 1_000_000_000))  # graded before this collection
 
-    written, skipped = nbgrader_course.place_feedback(out, course)
+    written, skipped = nbgrader_course.place_feedback(out, course, ASSIGNMENT)
 
-    target = course / "feedback" / "alice" / ASSIGNMENT
-    assert written == [target / f"{ASSIGNMENT}.html"]
+    target = course / "feedback" / "alice" / ASSIGNMENT.name
+    assert written == [target / f"{ASSIGNMENT.name}.html"]
     assert written[0].read_text() == "<p>feedback</p> alice"
     for name in nbgrader_course.SUBMISSION_FILES:
         assert (target / name).read_text() == f"{name} of alice"
@@ -78,10 +84,10 @@ def test_feedback_goes_where_release_feedback_takes_it(tmp_path):
     assert "--force" in reasons["dave"]
     assert not (course / "feedback" / "bob").exists()
     assert sorted(p.name for p in target.iterdir()) == sorted(
-        [f"{ASSIGNMENT}.html", *nbgrader_course.SUBMISSION_FILES]
+        [f"{ASSIGNMENT.name}.html", *nbgrader_course.SUBMISSION_FILES]
     )
 
-    code = cli.main(["nbgrader-feedback", str(out), str(course)])
+    code = cli.main(["nbgrader-feedback", str(out.parent), str(course)])  # OUT/<assignment>/
     assert code == 1  # some students were skipped
 
 
@@ -111,46 +117,49 @@ def nbgrader(*args, cwd, home, check=True):
 
 
 @pytest.mark.slow
-def test_nbgrader_round_trip(tmp_path):
+@EVERY_ASSIGNMENT
+def test_nbgrader_round_trip(tmp_path, assignment):
     """Students fetch and submit; we collect, grade and release feedback; students fetch it."""
+    name, notebook = assignment.name, assignment.notebook
     course, exchange = tmp_path / "course", tmp_path / "exchange"
     (course / "solutions").mkdir(parents=True)
     exchange.mkdir()
     shutil.copy(paths.ROOT / "nbgrader_config.py", course)
-    for path in paths.SOLUTIONS_DIR.glob("*.*"):  # the notebook and optimizers.py
+    for path in paths.SOLUTIONS_DIR.glob("*.*"):  # the notebooks and their modules
         shutil.copy(path, course / "solutions")
-    link = course / nbgrader_course.SOURCE_LINK
+    source = nbgrader_course.source_link(assignment)
+    link = course / source
     link.parent.mkdir(parents=True)
-    link.symlink_to(os.readlink(paths.ROOT / nbgrader_course.SOURCE_LINK))
+    link.symlink_to(os.readlink(paths.ROOT / source))
     shared = [f"--Exchange.root={exchange}"]
     instructor = tmp_path / "instructor-home"
 
-    nbgrader("generate_assignment", ASSIGNMENT, cwd=course, home=instructor)
-    released = course / "release" / ASSIGNMENT
-    assert [p.name for p in released.iterdir()] == [paths.NOTEBOOK_NAME]  # no optimizers.py
-    student_copy = json.loads((released / paths.NOTEBOOK_NAME).read_text())
+    nbgrader("generate_assignment", name, cwd=course, home=instructor)
+    released = course / "release" / name
+    assert [p.name for p in released.iterdir()] == [notebook]  # no solutions module
+    student_copy = json.loads((released / notebook).read_text())
     assert "### BEGIN SOLUTION" not in json.dumps(student_copy)
-    committed = json.loads(paths.STUDENT_NOTEBOOK.read_text())
+    committed = json.loads(assignment.student_notebook.read_text())
     assert [c["source"] for c in student_copy["cells"]] == [c["source"] for c in committed["cells"]]
-    nbgrader("release_assignment", ASSIGNMENT, *shared, cwd=course, home=instructor)
+    nbgrader("release_assignment", name, *shared, cwd=course, home=instructor)
 
     alice = tmp_path / "alice.ipynb"  # solved; her graded cells deleted or edited: no matter
-    alice.write_text(json.dumps(with_graded_cells_edited(paths.SOLUTION_NOTEBOOK)))
+    alice.write_text(json.dumps(with_graded_cells_edited(assignment.solution_notebook)))
     answers = {"alice": alice, "bob": None}  # bob submits it untouched
     for student, answer in answers.items():
         home = tmp_path / student
         home.mkdir()
         course_args = ["--course", COURSE_ID, *shared]
-        nbgrader("fetch_assignment", ASSIGNMENT, *course_args, cwd=home, home=home)
+        nbgrader("fetch_assignment", name, *course_args, cwd=home, home=home)
         if answer:
-            shutil.copy(answer, home / ASSIGNMENT / paths.NOTEBOOK_NAME)
-        nbgrader("submit", ASSIGNMENT, *course_args, f"--student={student}", cwd=home, home=home)
+            shutil.copy(answer, home / name / notebook)
+        nbgrader("submit", name, *course_args, f"--student={student}", cwd=home, home=home)
 
-    nbgrader("collect", ASSIGNMENT, *shared, cwd=course, home=instructor)
+    nbgrader("collect", name, *shared, cwd=course, home=instructor)
     for student in answers:
-        folder = course / "submitted" / student / ASSIGNMENT
+        folder = course / "submitted" / student / name
         assert {p.name for p in folder.iterdir()} == {
-            paths.NOTEBOOK_NAME,
+            notebook,
             *nbgrader_course.SUBMISSION_FILES,
         }
 
@@ -165,10 +174,10 @@ def test_nbgrader_round_trip(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     scores = {
-        s: json.loads((grade.student_dir(out, s) / grade.RESULTS).read_text())["score"]
+        s: json.loads((grade.student_dir(out / name, s) / grade.RESULTS).read_text())["score"]
         for s in answers
     }
-    assert scores == {"alice": cases.max_score(), "bob": 0}
+    assert scores == {"alice": assignment.max_score(), "bob": 0}
     for student in answers:
         assert f"nbgrader gradebook: {student}: {scores[student]:g} / " in done.stdout
 
@@ -179,21 +188,22 @@ def test_nbgrader_round_trip(tmp_path):
     for student, score in scores.items():
         row = exported[student]
         assert float(row["raw_score"]) == float(row["score"]) == score
-        assert float(row["max_score"]) == cases.max_score()
-        stamp = course / "submitted" / student / ASSIGNMENT / "timestamp.txt"
+        assert float(row["max_score"]) == assignment.max_score()
+        stamp = course / "submitted" / student / name / "timestamp.txt"
         assert row["timestamp"] == str(parse_utc(stamp.read_text().strip()))
 
     assert cli.main(["nbgrader-feedback", str(out), str(course)]) == 0
     for student in answers:
-        placed = course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
-        assert placed.read_text() == (grade.student_dir(out, student) / grade.FEEDBACK).read_text()
+        placed = course / "feedback" / student / name / f"{name}.html"
+        feedback = grade.student_dir(out / name, student) / grade.FEEDBACK
+        assert placed.read_text() == feedback.read_text()
 
-    nbgrader("release_feedback", ASSIGNMENT, *shared, cwd=course, home=instructor)
+    nbgrader("release_feedback", name, *shared, cwd=course, home=instructor)
     for student, score in scores.items():
         home = tmp_path / student
         nbgrader(
             "fetch_feedback",
-            ASSIGNMENT,
+            name,
             "--course",
             COURSE_ID,
             *shared,
@@ -201,9 +211,9 @@ def test_nbgrader_round_trip(tmp_path):
             cwd=home,
             home=home,
         )
-        (page,) = (home / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
+        (page,) = (home / name / "feedback").glob(f"*/{name}.html")
         text = page.read_text()
-        assert student in text and f"{score:g} / {cases.max_score():g}" in text
+        assert student in text and f"{score:g} / {assignment.max_score():g}" in text
 
 
 def with_graded_cells_edited(path):
