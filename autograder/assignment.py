@@ -56,7 +56,12 @@ class Case:
 
     def job(self):
         """What the sandboxed runner needs to know of this case."""
-        return {"id": self.id, "exercise": self.exercise, "driver": self.driver, "params": self.params}
+        return {
+            "id": self.id,
+            "exercise": self.exercise,
+            "driver": self.driver,
+            "params": self.params,
+        }
 
     def settings(self):
         """The case's settings in words (shown in feedback, hidden cases included)."""

@@ -20,7 +20,6 @@ import os
 import statistics
 from pathlib import Path
 
-
 REPORT, FIGURES = "report.html", "report"
 SHOWN_STOPS = 200  # rows of the table of stopped submissions
 
@@ -216,8 +215,9 @@ def _mistakes(docs, assignment):
     e, ranked = html.escape, mistakes(docs, assignment)
     if not ranked:
         return "<h2>Common mistakes</h2><p>No failed test came with a hint.</p>"
+    named = assignment.mistakes
     rows = "".join(
-        f'<tr><td class="n">{students} of {len(docs)}</td><td><b>{e(assignment.mistakes.get(key, key))}'
+        f'<tr><td class="n">{students} of {len(docs)}</td><td><b>{e(named.get(key, key))}'
         f"</b><br><small>Hint they read: {e(assignment.hints[key])}</small></td><td><small>"
         + "<br>".join(f"{e(name)} ({count})" for name, count in sorted(tests.items()))
         + "</small></td></tr>"

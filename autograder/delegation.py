@@ -67,8 +67,9 @@ _COMPOUND += (ast.match_case, ast.ExceptHandler)
 
 @dataclass(frozen=True)
 class Finding:
-    """An exercise reaching a forbidden name: `cell` indexes the code cells given, `line` counts
-    from 1 in that cell."""
+    """An exercise reaching a forbidden name: `cell` indexes the cells given (the grader gives
+    them at their notebook indices, as its other messages count them), `line` counts from 1 in
+    that cell."""
 
     exercise: str
     name: str  # canonical dotted name reached, e.g. "tensorflow.keras.optimizers.SGD"
@@ -80,9 +81,7 @@ class Finding:
 
     def message(self) -> str:
         """Student-facing explanation."""
-        where = f"code cell {self.cell + 1}, line {self.line}" + (
-            f", in {self.via}" if self.via else ""
-        )
+        where = f"cell {self.cell}, line {self.line}" + (f", in {self.via}" if self.via else "")
         return (
             f"{self.exercise} uses {(self.written or self.name)[:80]} ({where}): an exercise must "
             f"implement its update itself, not hand it to {self.forbidden or self.name}; library "

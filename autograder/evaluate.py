@@ -136,7 +136,9 @@ class GradingPlugin:
 
     def pytest_generate_tests(self, metafunc):
         if "exercise" in metafunc.fixturenames and "key" in metafunc.fixturenames:
-            pairs = [(e, t.key) for e in self.assignment.exercises for t in self.assignment.tests[e]]
+            pairs = [
+                (e, t.key) for e in self.assignment.exercises for t in self.assignment.tests[e]
+            ]
             ids = [f"{e}-{k}" for e, k in pairs]
             metafunc.parametrize(("exercise", "key"), pairs, ids=ids)
 
@@ -176,7 +178,8 @@ def _message(report):
 
 def delegated_exercises(run, assignment):
     """{exercise: first Finding} of the exercises that hand their work to a library."""
-    cells = [source for _, (source, _) in sorted(run.sources.items())]
+    last = max(run.sources, default=-1)
+    cells = [run.sources[i][0] if i in run.sources else "" for i in range(last + 1)]
     forbidden = delegation.COMMON_FORBIDDEN + tuple(assignment.forbidden)
     found = {}
     for finding in delegation.find_delegation(cells, list(assignment.exercises), forbidden):

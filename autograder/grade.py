@@ -383,7 +383,9 @@ def grade_batch(
         progress.note(f"class report in {class_report.write(out_dir, docs, assignment)}")
     except Exception as failure:  # noqa: BLE001 - the grades are written; the report comes extra
         progress.note(f"{out_dir / class_report.REPORT} not written: {_why(failure)}")
-    for line in class_report.common_mistakes(docs, assignment):  # the summary ends with the common mistakes
+    for line in class_report.common_mistakes(
+        docs, assignment
+    ):  # the summary ends with the common mistakes
         progress.note(line)
     return recorded and not failures
 

@@ -79,10 +79,7 @@ def leaks(folder):
     found = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder)
-        if (
-            relative.parts[0] in ("solutions", "autograder", "tests")
-            or path.name in HIDDEN_NAMES
-        ):
+        if relative.parts[0] in ("solutions", "autograder", "tests") or path.name in HIDDEN_NAMES:
             found.append((str(relative), "a hidden file"))
             continue
         try:

@@ -17,7 +17,6 @@ import io
 import json
 import unicodedata
 
-
 PRINTED_CHARS = 2000  # of what the code printed, shown to the student
 MESSAGE_CHARS = 3000  # of one test's message
 MAX_STOPS = 50  # stop records kept in results.json

@@ -72,6 +72,20 @@ class Limits:
     max_cells: int = 200  # code cells run; the rest are not
     max_tasks: int = 1024  # processes and threads, counted by the kernel (pids cgroup, NPROC)
 
+    END_SECONDS = 10.0  # after the last case: the "done" event and the exit
+
+    def unit_seconds(self, kind, has_cells=True):
+        """The wall-clock allowance of one unit of a job ("startup", "cell", "classes", "case",
+        "end"); its CPU allowance is twice that (TensorFlow's threads). Without cells, no event
+        starts the check of the classes: start-up's allowance covers it."""
+        return {
+            "startup": self.startup_seconds + (0 if has_cells else self.classes_seconds),
+            "cell": self.cell_seconds,
+            "classes": self.classes_seconds,
+            "case": self.case_seconds,
+            "end": self.END_SECONDS,
+        }[kind]
+
     def allowances(self, job):
         """The sum of the job's wall-clock allowances: start-up, cells, the classes, cases."""
         cells, cases = len(job.get("cells", [])), len(job.get("cases", []))
@@ -85,6 +99,11 @@ class Limits:
     def deadline(self, job):
         """Seconds the whole submission may take, across retries: its allowances, capped."""
         return min(self.allowances(job) + self.grace_seconds, self.submission_seconds)
+
+    def cpu_seconds(self, job):
+        """CPU seconds the whole job may use (twice its wall-clock allowance: TensorFlow
+        threads), the RLIMIT_CPU of its process."""
+        return 2 * min(self.allowances(job), self.submission_seconds)
 
 
 def bwrap_works():
@@ -317,9 +336,7 @@ def run_job(job, mode, limits=Limits(), seconds_left=None):
                 cwd=cwd,
                 env=env,
                 start_new_session=True,
-                preexec_fn=_start_process(
-                    limits, supervisor.cpu_budget(job, limits), group_files, nproc
-                ),
+                preexec_fn=_start_process(limits, limits.cpu_seconds(job), group_files, nproc),
                 **user,
             )
         except BaseException:

@@ -88,11 +88,6 @@ class Target:
         raise NotImplementedError
 
 
-def cpu_budget(job, limits):
-    """CPU seconds the whole job may use (twice its wall-clock allowance: TensorFlow threads)."""
-    return 2 * min(limits.allowances(job), limits.submission_seconds)
-
-
 class _Capture:
     """Keeps the first `limit` bytes of a stream and counts the rest."""
 
@@ -221,7 +216,10 @@ def supervise(
             gib = limits.memory_bytes / 2**30
             limit, killed = protocol.MEMORY, f"used more than {gib:g} GiB of memory"
         elif len(processes) > limits.max_processes + target.overhead or _refused(target.group):
-            limit, killed = protocol.PROCESSES, f"started more than {limits.max_processes} processes"
+            limit, killed = (
+                protocol.PROCESSES,
+                f"started more than {limits.max_processes} processes",
+            )
         elif now > deadline:
             total = deadline - start
             limit, killed = protocol.TIME, f"{OUT_OF_TIME} ({total:.0f} s for the whole submission)"
@@ -278,13 +276,7 @@ class Progress:
         cells = [("cell", c.get("index")) for c in job.get("cells", [])]
         cases = [("case", c.get("id")) for c in job.get("cases", [])]
         self.units = [("startup",), *cells, ("classes",), *cases, ("end",)]
-        self.seconds = {
-            "startup": limits.startup_seconds + (0 if cells else limits.classes_seconds),
-            "cell": limits.cell_seconds,
-            "classes": limits.classes_seconds,
-            "case": limits.case_seconds,
-            "end": 10.0,  # "done" and the exit: moments
-        }
+        self.limits, self.has_cells = limits, bool(cells)
         if not cells:  # no event starts the check of the classes: start-up's allowance covers it
             self.units.remove(("classes",))
         self.position, self.started, self.cpu_at_start = 0, now, 0.0
@@ -316,7 +308,7 @@ class Progress:
 
     def allowance(self):
         """(wall-clock seconds, CPU seconds) of the current unit."""
-        seconds = self.seconds[self.unit[0]]
+        seconds = self.limits.unit_seconds(self.unit[0], self.has_cells)
         return seconds, 2 * seconds
 
 

@@ -103,7 +103,7 @@ class Zygote:
         stdin_r, stdin_w = os.pipe()
         pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, events
         request = {
-            "cpu_seconds": supervisor.cpu_budget(job, limits),
+            "cpu_seconds": limits.cpu_seconds(job),
             "address_bytes": limits.memory_bytes + 3 * sandbox.GIB,
             "tmp_bytes": limits.tmp_bytes,
             "file_bytes": limits.tmp_bytes,

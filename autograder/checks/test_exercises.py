@@ -8,7 +8,7 @@ from autograder.assignment import DEFINED
 
 
 def test_exercise(exercise, key, submission):
-    """"is defined" needs one update that moves the variables, seen on the returned path (a
+    """ "is defined" needs one update that moves the variables, seen on the returned path (a
     claim of the sandbox that the class is defined is not enough); every other test needs each
     of its cases to follow the reference within the tolerance."""
     if key == DEFINED:

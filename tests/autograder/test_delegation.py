@@ -322,7 +322,7 @@ def test_the_message_names_the_exercise_the_library_and_the_place():
         [IMPORTS, "x = 1", exercise("\ntf.keras.optimizers.SGD()")], ["Adam"], COMMON_FORBIDDEN
     )
     message = finding.message()
-    assert message.startswith("Adam uses tf.keras.optimizers.SGD (code cell 3, line 5)")
+    assert message.startswith("Adam uses tf.keras.optimizers.SGD (cell 2, line 5)")
     assert "not hand it to tensorflow.keras.optimizers" in message
     assert "may be used elsewhere in the notebook" in message
 

@@ -83,6 +83,9 @@ def test_sample_scores_as_expected(graded, name):
         assert all(t["status"] == "passed" for t in tests if words in t["name"]), words
     for words in sample.messages:
         assert words.lower() in feedback, (words, feedback[:2000])
+    if sample.hint:
+        hints = {(t.get("extra_data") or {}).get("hint") for t in tests if t["status"] == "failed"}
+        assert sample.hint in hints, hints
 
 
 def test_feedback_never_shows_hidden_expected_values(graded):

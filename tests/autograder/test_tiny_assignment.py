@@ -37,16 +37,11 @@ def tiny(tmp_path_factory):
     assignments.unregister(assignment.name)
 
 
-SUBMISSIONS = {  # student -> (apply_gradients body or a whole extra cell, expected score)
-    "correct": (
-        "for g, var in zip(grads, vars):\n    var.assign_sub(self.learning_rate * tf.sign(g))",
-        4,
-    ),
-    "no_sign": ("for g, var in zip(grads, vars):\n    var.assign_sub(self.learning_rate * g)", 1),
-    "shared": (
-        "for g, var in zip(grads, vars):\n    self.last = var\n    vars[0].assign_sub(self.learning_rate * tf.sign(g))",
-        None,
-    ),
+LOOP = "for g, var in zip(grads, vars):\n    "
+SUBMISSIONS = {  # student -> (apply_gradients body, expected score or None)
+    "correct": (LOOP + "var.assign_sub(self.learning_rate * tf.sign(g))", 4),
+    "no_sign": (LOOP + "var.assign_sub(self.learning_rate * g)", 1),
+    "shared": (LOOP + "vars[0].assign_sub(self.learning_rate * tf.sign(g))", None),
     "endless": ("while True:\n    pass", 0),
     "reads_references": (  # fails every test if the references can be read
         "import os\nif os.path.exists(REFERENCES) or os.path.exists(SOLUTIONS):\n"

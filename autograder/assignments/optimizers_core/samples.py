@@ -37,7 +37,8 @@ per_class = KIT.per_class
 
 def with_bodies(gd=None, momentum=None, adam=None, nb=None) -> NotebookNode:
     """A copy of `nb` (default: the student notebook) with the given apply_gradients bodies."""
-    bodies = {BODY_ARGS[arg]: body for arg, body in (("gd", gd), ("momentum", momentum), ("adam", adam))}
+    given = {"gd": gd, "momentum": momentum, "adam": adam}
+    bodies = {BODY_ARGS[arg]: body for arg, body in given.items()}
     return KIT.with_bodies(bodies, nb)
 
 
@@ -185,6 +186,21 @@ for d_var, var in zip(grads, vars):
     s_hat = self.s / (1 - self.beta_2**self.t)
     var.assign_sub(self.learning_rate * (m_hat / (tf.sqrt(s_hat) + self.ep)))
 self.t += 1
+"""
+
+# Delegation: the exercise hands its work to a library optimizer (the course-wide rule).
+MOMENTUM_DELEGATES = """
+if not hasattr(self, "keras"):
+    self.keras = tf.keras.optimizers.SGD(self.learning_rate, momentum=self.momentum)
+self.keras.apply_gradients(zip(grads, vars))
+"""
+KERAS_HELPER = """
+import tensorflow as tf
+
+def keras_step(optimizer, grads, vars):
+    if not hasattr(optimizer, "keras"):
+        optimizer.keras = tf.keras.optimizers.Adam(optimizer.learning_rate, epsilon=optimizer.ep)
+    optimizer.keras.apply_gradients(zip(grads, vars))
 """
 
 INFINITE_LOOP = """
@@ -533,6 +549,24 @@ _SAMPLES = [
         ),
         per_class(Momentum="zero"),
         messages=("Momentum is not defined", "SyntaxError"),
+    ),
+    Sample(
+        "momentum_delegates_to_keras",
+        "Momentum hands its work to Keras' SGD (same rule, so every path matches): zero for it",
+        notebook_builder(lambda: solved(momentum=MOMENTUM_DELEGATES)),
+        per_class(Momentum="zero"),
+        messages=("tf.keras.optimizers", "must implement its update itself"),
+        hint="delegation",
+    ),
+    Sample(
+        "adam_delegates_through_a_helper",
+        "Adam calls a module-level helper (in another cell) that uses Keras' Adam: zero for it",
+        notebook_builder(
+            lambda: with_cell(solved(adam="keras_step(self, grads, vars)"), KERAS_HELPER)
+        ),
+        per_class(Adam="zero"),
+        messages=("tf.keras.optimizers", "Adam uses"),
+        hint="delegation",
     ),
     Sample(
         "renamed_class",

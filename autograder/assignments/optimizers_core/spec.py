@@ -78,7 +78,7 @@ def _cases():
     cases = CaseList()
     for optimizer in OPTIMIZERS:
 
-        def add(test, driver, params, compare, **kwargs):
+        def add(test, driver, params, compare, optimizer=optimizer, **kwargs):
             cases.add(optimizer, test, driver, params, compare=compare, **kwargs)
 
         add(DEFINED, "steps", {"kwargs": {"learning_rate": 0.01}, "init": 1.5, "count": 1}, "path")
