@@ -3,9 +3,10 @@
     check(GradientDescent)   # in the notebook, after writing the class
 
 The public cases are inputs the notebook itself shows: the guide's three runs from x = 2 and the
-two-variable example from (2.0, -0.5). Their expected paths ship in `expectations/optimizers_core.json`
-(generated from the course's solutions by the instructors' `build-references` command); the
-autograder runs these and many more cases, with settings that are not shown here.
+two-variable example from (2.0, -0.5). Their expected paths ship in
+`expectations/optimizers_core.json` (generated from the course's solutions by the instructors'
+`build-references` command); the autograder runs these and many more cases, with settings that
+are not shown here.
 """
 
 import functools

@@ -28,53 +28,91 @@ import psutil
 import pytest
 
 from autograder import __main__ as cli
-from autograder import cases, generate, paths, sandbox
+from autograder import assignments, generate, paths, sandbox
+from autograder.assignments.optimizers_core import samples
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 from autograder.gradescope import export, run
-
-from . import samples
 
 needs_bwrap = pytest.mark.needs("sandbox")
 TREE_BASE = Path("/var/tmp")
+EVERY_ASSIGNMENT = pytest.mark.parametrize(
+    "assignment", assignments.all_assignments(), ids=lambda a: a.name
+)
 
 
 @pytest.fixture(scope="module")
-def zip_path(tmp_path_factory):
-    return Path(tmp_path_factory.mktemp("gradescope")) / "autograder.zip"
+def zips(tmp_path_factory):
+    """zips(assignment): its autograder zip, built once."""
+    folder, made = Path(tmp_path_factory.mktemp("gradescope")), {}
+
+    def built(assignment):
+        if assignment.name not in made:
+            made[assignment.name] = folder / f"{assignment.name}.zip"
+            export.build_zip(made[assignment.name], assignment)
+        return made[assignment.name]
+
+    return built
 
 
-@pytest.fixture(scope="module")
-def built(zip_path):
-    export.build_zip(zip_path)
-    return zip_path
+@pytest.fixture
+def built(zips):
+    """Lesson 1's autograder zip."""
+    return zips(ASSIGNMENT)
 
 
-def test_the_zip_holds_the_grader_and_references_but_no_solutions_or_tests(built):
-    """Scripts, requirements, grader, hidden data, student notebook; no solutions, tests, caches?"""
-    with zipfile.ZipFile(built) as archive:
+def solution_updates():
+    """The lines of every assignment's solutions that update a variable (what a leak shows)."""
+    updates = set()
+    for assignment in assignments.all_assignments():
+        solution = generate.read_notebook(assignment.solution_notebook)
+        updates |= {line for body in generate.solution_bodies(solution) for line in body}
+    return {line for line in updates if ".assign" in line}
+
+
+@EVERY_ASSIGNMENT
+def test_the_zip_holds_the_grader_and_references_but_no_solutions_or_tests(zips, assignment):
+    """Scripts, requirements, grader, its own assignment's hidden data and student notebook; no
+    solutions, tests, samples, examples, other assignments or caches?"""
+    with zipfile.ZipFile(zips(assignment)) as archive:
         infos = {info.filename: info for info in archive.infolist()}
         texts = {name: archive.read(name).decode("utf-8", "replace") for name in infos}
+    folder = f"autograder/assignments/{assignment.name}"
     for name in (
         "setup.sh",
         "run_autograder",
         "requirements.txt",
         "autograder/__main__.py",
+        "autograder/assignment.py",
+        "autograder/assignments/__init__.py",
         "autograder/gradescope/run.py",
-        "autograder/sandboxed/runner.py",
-        "autograder/checks/test_optimizers.py",
-        "autograder/references/optimizers_core.json",
+        "autograder/guest/runner.py",
+        "autograder/guest/protocol.py",
+        "autograder/checks/test_exercises.py",
+        f"{folder}/spec.py",
+        f"{folder}/guest.py",
+        f"{folder}/references.json",
         "course_utils/losses.py",
-        "notebooks/optimizers_core.ipynb",
+        f"notebooks/{assignment.notebook}",
     ):
         assert name in infos, name
+    assert set(infos) == set(export.members(assignment))
     assert not [n for n in infos if n.split("/")[0] in ("solutions", "tests", "examples")]
+    assert not [
+        n for n in infos if n.startswith("notebooks/") and n != f"notebooks/{assignment.notebook}"
+    ]
+    assignment_files = [n for n in infos if n.startswith("autograder/assignments/")]
+    others = [
+        n for n in assignment_files if n.split("/")[2] not in (assignment.name, "__init__.py")
+    ]
+    assert others == []
+    assert f"{folder}/samples.py" not in infos
+    assert not [n for n in infos if n.startswith(f"{folder}/examples")]
     assert not [n for n in infos if "__pycache__" in n or n.endswith(".pyc")]
     for script in ("setup.sh", "run_autograder"):
         assert infos[script].external_attr >> 16 & 0o777 == 0o755
     dependencies = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]
     assert texts["requirements.txt"].splitlines() == dependencies["dependencies"]
-    solution = generate.read_notebook(paths.SOLUTION_NOTEBOOK)
-    updates = {line for body in generate.solution_bodies(solution) for line in body}
-    updates = {line for line in updates if ".assign" in line}
+    updates = solution_updates()
     assert len(updates) >= 4
     leaked = [(name, line) for name, text in texts.items() for line in updates if line in text]
     assert leaked == []
@@ -83,8 +121,22 @@ def test_the_zip_holds_the_grader_and_references_but_no_solutions_or_tests(built
 def test_the_zip_is_reproducible(built, tmp_path):
     """Does building twice give the same bytes (sorted entries, fixed dates)?"""
     again = tmp_path / "again.zip"
-    export.build_zip(again)
+    export.build_zip(again, ASSIGNMENT)
     assert again.read_bytes() == built.read_bytes()
+
+
+def test_export_gradescope_writes_one_zip_per_assignment(tmp_path, capsys):
+    """`export-gradescope FOLDER` writes FOLDER/<assignment>.zip for each assignment, or only
+    the one named by --assignment?"""
+    assert cli.main(["export-gradescope", str(tmp_path / "all")]) == 0
+    names = [a.name for a in assignments.all_assignments()]
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == sorted(f"{n}.zip" for n in names)
+    one = tmp_path / "one"
+    assert cli.main(["export-gradescope", str(one), "--assignment", ASSIGNMENT.name]) == 0
+    assert [p.name for p in one.iterdir()] == [f"{ASSIGNMENT.name}.zip"]
+    assert (one / f"{ASSIGNMENT.name}.zip").read_bytes() == (
+        tmp_path / "all" / f"{ASSIGNMENT.name}.zip"
+    ).read_bytes()
 
 
 def test_the_scripts_are_valid_bash(built, tmp_path):
@@ -151,13 +203,21 @@ def daemons(marker):
 
 def test_the_unprivileged_runner_imports_only_what_the_sandbox_shows():
     """Does the copy the runner imports from hold the sandboxed package and course_utils only?"""
+    guests = {
+        sandbox.staged_guest(Path(), a.guest).as_posix(): a.guest
+        for a in assignments.all_assignments()
+    }
     with sandbox.student_packages() as stage:
         names = {p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()}
         modes = {p.stat().st_mode & 0o777 for p in stage.rglob("*")}
-    assert "autograder/__init__.py" in names and "autograder/sandboxed/runner.py" in names
+        copied = {name: (stage / name).read_bytes() for name in guests}
+    assert "autograder/__init__.py" in names and "autograder/guest/runner.py" in names
+    assert "autograder/guest/protocol.py" in names
     assert any(n.startswith("course_utils/") for n in names)
-    outside = [n for n in names if not n.startswith(("autograder/sandboxed/", "course_utils/"))]
-    assert outside == ["autograder/__init__.py"]
+    assert sorted(guests) == sorted(f"guests/{a.name}.py" for a in assignments.all_assignments())
+    assert copied == {name: guest.read_bytes() for name, guest in guests.items()}
+    outside = [n for n in names if not n.startswith(("autograder/guest/", "course_utils/"))]
+    assert sorted(outside) == sorted(["autograder/__init__.py", *guests])
     assert modes <= {0o755, 0o644}
 
 
@@ -177,19 +237,20 @@ def test_gradescope_run_builds_only_what_gradescope_shows(monkeypatch, tmp_path)
     monkeypatch.setattr(run, "choose_sandbox", lambda requested: ("bwrap", "WARNING: <test>"))
     monkeypatch.setattr(run, "protect", lambda results_dir: results_dir.mkdir(parents=True))
     (tmp_path / "submission").mkdir()
-    shutil.copy(paths.STUDENT_NOTEBOOK, tmp_path / "submission" / paths.NOTEBOOK_NAME)
+    shutil.copy(ASSIGNMENT.student_notebook, tmp_path / "submission" / ASSIGNMENT.notebook)
 
-    document = run.grade_submission(tmp_path, log=lambda line: None)
+    document = run.grade_submission(tmp_path, log=lambda line: None)  # the notebook's assignment
     assert [p.name for p in (tmp_path / "results").iterdir()] == ["results.json"]
     assert json.loads((tmp_path / "results" / "results.json").read_text()) == document
     assert document["output"].startswith("WARNING: &lt;test&gt;\n<p>")
     shown = "<pre>&lt;b&gt;loss&lt;/b&gt; &amp; &lt;script&gt;x&lt;/script&gt;</pre>"
     assert shown in document["output"]
     assert document["output_format"] == "html"
+    assert [t["name"] for t in document["tests"]] == ASSIGNMENT.all_shown_names()
 
 
 def test_gradescope_run_refuses_with_exit_code_2(monkeypatch, tmp_path):
-    def unavailable(root, requested):
+    def unavailable(root, requested, assignment=None):
         raise sandbox.SandboxUnavailable("no bwrap, not root")
 
     monkeypatch.setattr(run, "grade_submission", unavailable)
@@ -223,7 +284,26 @@ def make_python(target, source):
 
 
 @pytest.fixture
-def gradescope(built):
+def trees():
+    """trees(zip): a Gradescope tree of `zip` (see `gradescope_tree`), removed afterwards."""
+    made = []
+
+    def tree(built):
+        made.append(gradescope_tree(built))
+        return made[-1]
+
+    yield tree
+    for root, _ in made:
+        shutil.rmtree(root.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def gradescope(trees, built):
+    """(root, environment) of lesson 1's zip."""
+    return trees(built)
+
+
+def gradescope_tree(built):
     """(root, environment): a fresh Gradescope tree and what run_autograder is run with."""
     if not TREE_BASE.is_dir():
         pytest.skip(f"no {TREE_BASE}")
@@ -247,13 +327,12 @@ def gradescope(built):
         "HOME": str(top),
         "LANG": "C.UTF-8",
     }
-    yield root, env
-    shutil.rmtree(top, ignore_errors=True)
+    return root, env
 
 
-def run_autograder(root, env, notebook):
+def run_autograder(root, env, notebook, assignment=ASSIGNMENT):
     """Put `notebook` in submission/, run run_autograder; returns results.json's document."""
-    shutil.copy(notebook, root / "submission" / paths.NOTEBOOK_NAME)
+    shutil.copy(notebook, root / "submission" / assignment.notebook)
     done = subprocess.run(
         [root / "run_autograder"], env=env, capture_output=True, text=True, timeout=900
     )
@@ -261,39 +340,49 @@ def run_autograder(root, env, notebook):
     return json.loads((root / "results" / "results.json").read_text()), done.stdout
 
 
-def check_schema(document):
+def check_schema(document, assignment=ASSIGNMENT):
     """Gradescope's fields, and scores that add up."""
     assert {"score", "execution_time", "output", "tests", "visibility", "stdout_visibility"} <= set(
         document
     )
-    assert len(document["tests"]) == len([t for o in cases.OPTIMIZERS for t in cases.tests_for(o)])
+    assert [t["name"] for t in document["tests"]] == assignment.all_shown_names()
     assert document["output_format"] == "html"
     for test in document["tests"]:
         assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
         assert test["status"] in ("passed", "failed") and test["output_format"] == "html"
     assert document["score"] == pytest.approx(sum(t["score"] for t in document["tests"]))
-    assert sum(t["max_score"] for t in document["tests"]) == 33
+    assert sum(t["max_score"] for t in document["tests"]) == assignment.max_score()
+    assert document["extra_data"]["max_score"] == assignment.max_score()
 
 
 @pytest.mark.slow
 @needs_bwrap
-def test_run_autograder_grades_the_solution_and_the_untouched_notebook(gradescope):
-    """In bwrap: 33 for the solution, 0 for the student notebook as released?"""
-    root, env = gradescope
-    document, _ = run_autograder(root, env, paths.SOLUTION_NOTEBOOK)
-    check_schema(document)
-    assert document["score"] == 33
+@EVERY_ASSIGNMENT
+def test_run_autograder_grades_the_solution_and_the_untouched_notebook(trees, zips, assignment):
+    """In bwrap, each assignment's zip: full marks for the solution, 0 for the student notebook
+    as released?"""
+    root, env = trees(zips(assignment))
+    document, _ = run_autograder(root, env, assignment.solution_notebook, assignment)
+    check_schema(document, assignment)
+    assert document["score"] == assignment.max_score()
     assert document["extra_data"]["sandbox"] == "bwrap"
     assert "WARNING" not in document["output"]
     assert [p.name for p in (root / "results").iterdir()] == ["results.json"]
 
-    document, _ = run_autograder(root, env, paths.STUDENT_NOTEBOOK)
-    check_schema(document)
+    document, _ = run_autograder(root, env, assignment.student_notebook, assignment)
+    check_schema(document, assignment)
     assert document["score"] == 0  # every body a stub: no class is usable (samples: "untouched")
     assert all(t["status"] == "failed" for t in document["tests"])
     assert "not implemented" in json.dumps(document["tests"]).lower()
 
 
+GRADER_MODULES = (
+    "autograder.assignment",
+    "autograder.assignments",
+    f"autograder.assignments.{ASSIGNMENT.name}.spec",
+    "autograder.build_references",
+    "autograder.checks",
+)
 SPY = """import os, subprocess
 print("uid", os.getuid())
 try:
@@ -301,7 +390,7 @@ try:
     print("REFERENCES READABLE")
 except PermissionError:
     print("REFERENCES DENIED")
-for name in ("autograder.cases", "autograder.build_references", "autograder.checks"):
+for name in {grader_modules!r}:
     try:
         __import__(name)
         print("GRADER IMPORTED", name)
@@ -345,9 +434,9 @@ def test_without_bwrap_run_autograder_grades_as_its_own_user_and_says_so(gradesc
     )
     (broken / "bwrap").chmod(0o755)
     env = {**env, "PATH": f"{broken}:{env['PATH']}"}
-    references = root / "source" / "autograder" / "references" / "optimizers_core.json"
+    references = root / "source" / ASSIGNMENT.references_path.relative_to(paths.ROOT)
     marker = f"{samples.DAEMON_MARKER}2"
-    spied = json.loads(paths.SOLUTION_NOTEBOOK.read_text())
+    spied = json.loads(ASSIGNMENT.solution_notebook.read_text())
     spied["cells"].append(
         {
             "cell_type": "code",
@@ -357,17 +446,18 @@ def test_without_bwrap_run_autograder_grades_as_its_own_user_and_says_so(gradesc
             "outputs": [],
             "source": SPY.format(
                 references=str(references),
-                checks=str(root / "source" / "autograder" / "checks" / "test_optimizers.py"),
+                checks=str(root / "source" / "autograder" / "checks" / "test_exercises.py"),
+                grader_modules=GRADER_MODULES,
                 marker=marker,
             ),
         }
     )
-    notebook = tmp_path / paths.NOTEBOOK_NAME
+    notebook = tmp_path / ASSIGNMENT.notebook
     notebook.write_text(json.dumps(spied))
 
     document, stdout = run_autograder(root, env, notebook)
     check_schema(document)
-    assert document["score"] == 33
+    assert document["score"] == ASSIGNMENT.max_score()
     assert document["extra_data"]["sandbox"] == sandbox.UNPRIVILEGED
     assert document["output"].startswith("WARNING: GRADED WITHOUT THE BWRAP SANDBOX")
     assert "No permissions to create namespace" in document["output"]

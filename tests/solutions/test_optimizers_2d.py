@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 from nbclient import NotebookClient
 
-from autograder import generate, paths
+from autograder import assignments, generate, paths
 from autograder.execute import stream_text
 
 NOTEBOOK = paths.SOLUTIONS_DIR / "optimizers_2d.ipynb"
@@ -123,7 +123,7 @@ def test_student_copy_has_no_solution_and_raises_until_written():
     """Does the generated student copy keep the classes but none of the solution lines, so that
     each stub raises NotImplementedError when called?"""
     nb = solution_notebook()
-    student = generate.student_notebook(nb)
+    student = generate.student_notebook(nb, assignments.get("optimizers_2d"))
     text = "\n".join(cell.source for cell in student.cells)
     for body in generate.solution_bodies(nb):
         for line in body:
