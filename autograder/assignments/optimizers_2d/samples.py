@@ -167,7 +167,9 @@ _SAMPLES = [
         "adagrad_from_zero",
         "Adagrad's accumulator starts at zero, not at initial_accumulator_value",
         bug(ADAGRAD, ("tf.ones_like(var) * self.initial_accumulator_value", "tf.zeros_like(var)")),
-        per_class(Adagrad="defined-only"),
+        # Where the gradients are large (Rosenbrock's, Himmelblau's) 0.1 more changes nothing.
+        per_class(Adagrad="partial"),
+        must_fail=("Adagrad: other hyperparameters", "Adagrad: agrees with Keras"),
         hint="accumulator_from_zero",
     ),
     Sample(
