@@ -16,7 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import paths
+from autograder import assignments
+
+LESSON_1 = assignments.get("optimizers_core")
 
 
 def seconds(cmd):
@@ -27,7 +29,7 @@ def seconds(cmd):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebook", nargs="?", type=Path, default=paths.SOLUTION_NOTEBOOK)
+    parser.add_argument("notebook", nargs="?", type=Path, default=LESSON_1.solution_notebook)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent

@@ -14,8 +14,10 @@ import statistics
 import time
 from pathlib import Path
 
-from autograder import paths
+from autograder import assignments
 from autograder.execute import execute_notebook, stream_text
+
+LESSON_1 = assignments.get("optimizers_core")
 
 SEED_NOTEBOOK = Path(__file__).with_name("seed_optimizers_core.ipynb")
 OUTCOME = re.compile(
@@ -36,7 +38,7 @@ def main():
     args = parser.parse_args()
     course, seed = [], []
     for _ in range(args.repeat):
-        seconds, course_outcomes = timed_run(paths.SOLUTION_NOTEBOOK)
+        seconds, course_outcomes = timed_run(LESSON_1.solution_notebook)
         course.append(seconds)
         seconds, seed_outcomes = timed_run(SEED_NOTEBOOK)
         seed.append(seconds)
