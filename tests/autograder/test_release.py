@@ -5,7 +5,9 @@ import zipfile
 
 import pytest
 
-from autograder import paths, release
+from autograder import assignments, generate, release
+
+LESSONS = assignments.all_assignments()
 
 
 @pytest.fixture(scope="module")
@@ -14,23 +16,33 @@ def bundle(tmp_path_factory):
 
 
 def test_bundle_holds_the_student_files(bundle):
-    """Are the student notebook, course_utils, a README, environment.yml and pyproject inside?"""
+    """Are every lesson's student notebook, course_utils with every lesson's self-check
+    expectations, a README, environment.yml and pyproject inside?"""
     folder, archive = bundle
     names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-    assert "notebooks/optimizers_core.ipynb" in names
-    assert "course_utils/selfcheck.py" in names and "course_utils/expectations/optimizers_core.json" in names
+    notebooks = sorted(n for n in names if n.startswith("notebooks/"))
+    assert notebooks == sorted(f"notebooks/{lesson.notebook}" for lesson in LESSONS)
+    assert "course_utils/expectations/optimizers_2d.json" in names
+    assert (
+        "course_utils/selfcheck.py" in names
+        and "course_utils/expectations/optimizers_core.json" in names
+    )
     assert {"README.md", "environment.yml", "pyproject.toml"} <= set(names)
     assert not any(n.startswith(("solutions", "autograder", "tests")) for n in names)
     with zipfile.ZipFile(archive) as zf:
         assert sorted(n.split("/", 1)[1] for n in zf.namelist()) == names
 
 
-def test_links_point_at_the_release(bundle):
-    """Do the README's Colab link and the notebook's setup cell point at the published release?"""
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.name for lesson in LESSONS])
+def test_links_point_at_the_release(bundle, lesson):
+    """Does the README list each lesson, in order, with its own Colab link, and does each
+    notebook's setup cell point at the published release?"""
     folder, _ = bundle
     readme = (folder / "README.md").read_text()
-    notebook = (folder / "notebooks" / paths.NOTEBOOK_NAME).read_text()
-    assert "https://colab.research.google.com/github/" in readme and "COLAB_URL" not in readme
+    notebook = (folder / "notebooks" / lesson.notebook).read_text()
+    colab = generate.release_links(lesson.notebook)["COLAB_URL"]
+    assert f"**{lesson.title}**" in readme and f"({colab})" in readme
+    assert "COLAB_URL" not in readme and "LESSONS" not in readme
     assert "archive/refs/heads/" in notebook and "RELEASE_ZIP_URL" not in notebook
 
 
@@ -42,12 +54,19 @@ def test_the_clean_bundle_has_no_leaks(bundle):
 @pytest.mark.parametrize(
     "plant",
     [
-        lambda f: shutil.copy(paths.SOLUTIONS_MODULE, f / "course_utils" / "extra.py"),
-        lambda f: shutil.copy(paths.SOLUTION_NOTEBOOK, f / "notebooks" / "copy.ipynb"),
+        lambda f: shutil.copy(LESSONS[0].solutions_module, f / "course_utils" / "extra.py"),
+        lambda f: shutil.copy(LESSONS[1].solution_notebook, f / "notebooks" / "copy.ipynb"),
         lambda f: (f / "notes.txt").write_text("            var.assign_sub(velocity)\n"),
-        lambda f: shutil.copytree(paths.ROOT / "autograder" / "references", f / "data"),
+        lambda f: shutil.copy(LESSONS[1].references_path, f / "data.json"),
+        lambda f: (f / "notes.md").write_text(LESSONS[1].references_path.read_text()[:300]),
     ],
-    ids=["solutions-module", "solution-notebook", "one-solution-line", "reference-data"],
+    ids=[
+        "solutions-module",
+        "lesson-2-solution-notebook",
+        "one-solution-line",
+        "lesson-2-reference-data",
+        "lesson-2-reference-excerpt",
+    ],
 )
 def test_hidden_material_is_caught(bundle, tmp_path, plant):
     """Is each kind of hidden material found when planted in a copy of the bundle?"""
