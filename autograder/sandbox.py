@@ -221,6 +221,7 @@ def bwrap_command(limits, module="autograder.guest.runner", read_only_dev=False)
     for path in binds:  # what a hidden folder holds and the sandbox must see: guest files
         if any(Path(path).is_relative_to(h) for h in hide):
             cmd += ["--ro-bind", str(path), str(path)]
+    cmd += ["--remount-ro", "/"]  # its skeleton folders: nothing written there outlives a child
     if read_only_dev:
         cmd += ["--remount-ro", "/dev"]
     cmd += ["--chdir", "/tmp"]

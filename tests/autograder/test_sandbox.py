@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from autograder import bwrap_binary, cgroup, paths, run_submission, sandbox, submission, supervisor
-from autograder import cases as catalogue
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
+from autograder.guest import protocol
 
 needs_bwrap = pytest.mark.needs("sandbox")
 FAST = sandbox.Limits(cell_seconds=2, case_seconds=2, startup_seconds=30, grace_seconds=1)
@@ -18,6 +19,8 @@ def run_cells(*sources, mode="bwrap", limits=FAST):
     job = {
         "cells": [{"index": i, "source": s} for i, s in enumerate(sources)],
         "cases": [],
+        "exercises": list(ASSIGNMENT.exercises),
+        "guest": str(ASSIGNMENT.guest),
         "cell_timeout": limits.cell_seconds,
         "case_timeout": limits.case_seconds,
     }
@@ -25,19 +28,24 @@ def run_cells(*sources, mode="bwrap", limits=FAST):
 
 
 def cell_events(run):
-    return {e["index"]: e for e in run.events if e["event"] == "cell"}
+    return {e["index"]: e for e in run.events if e["event"] == protocol.CELL}
 
 
 @needs_bwrap
 def test_the_sandbox_sees_no_solutions_references_or_network():
-    """Inside bwrap: no solutions module, no reference data, no repository files, no network?"""
+    """Inside bwrap: no solutions module, no reference data, no assignment spec (only its guest
+    file), no repository files, no network, nothing writable outside /tmp?"""
     run = run_cells(
         f"import os\nprint(sorted(os.listdir({str(paths.ROOT)!r})))",
         "import solutions",
-        f"open({str(paths.ROOT / 'autograder' / 'references' / 'optimizers_core.json')!r})",
+        f"open({str(ASSIGNMENT.references_path)!r})",
         "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=3)",
         "import os\nprint(os.getuid(), os.environ['HOME'], sorted(os.environ))",
         "open('/tmp/scratch', 'w').write('ok')\nprint(open('/tmp/scratch').read())",
+        f"open({str(ASSIGNMENT.folder / 'spec.py')!r})",
+        f"import autograder.assignments.{ASSIGNMENT.name}.spec",
+        f"import os\nprint('GUEST FOLDER', sorted(os.listdir({str(ASSIGNMENT.folder)!r})))",
+        f"open({str(ASSIGNMENT.folder / 'planted.py')!r}, 'w')",  # read-only outside /tmp
     )
     cells = cell_events(run)
     assert run.finished and run.killed is None
@@ -47,6 +55,10 @@ def test_the_sandbox_sees_no_solutions_references_or_network():
     assert cells[3]["status"] == "error"
     assert "65534 /tmp" in run.stdout and "GITHUB" not in run.stdout
     assert cells[5]["status"] == "ok"
+    assert "FileNotFoundError" in cells[6]["error"]
+    assert cells[7]["status"] == "error"
+    assert "GUEST FOLDER ['guest.py']" in run.stdout  # no bytecode cache written next to it
+    assert "Read-only file system" in cells[9]["error"]
 
 
 @needs_bwrap
@@ -54,7 +66,8 @@ def test_a_python_loop_times_out_inside_and_the_next_cell_runs():
     """Is an endless loop stopped by the in-process timer, leaving later cells unaffected?"""
     run = run_cells("while True:\n    pass", "print('after')")
     cells = cell_events(run)
-    assert "timed out" in cells[0]["error"] and cells[1]["status"] == "ok"
+    assert cells[0]["limit"] in protocol.TIMEOUTS and "timed out" in cells[0]["error"]
+    assert cells[1]["status"] == "ok" and cells[1].get("limit") is None
     assert run.finished
 
 
@@ -66,7 +79,7 @@ def test_an_unstoppable_hang_is_killed_from_outside():
         "while True:\n    time.sleep(0.1)"
     )
     assert not run.finished and "longer than 2 s" in run.killed
-    assert run.unit == ("cell", 0)
+    assert run.limit in protocol.TIMEOUTS and run.unit == ("cell", 0)
 
 
 @needs_bwrap
@@ -132,7 +145,7 @@ def test_unsandboxed_mode_still_supervises():
     """Without bwrap, are time limits and the environment still enforced?"""
     run = run_cells("import os\nprint(sorted(os.environ))", "while True:\n    pass", mode="none")
     cells = cell_events(run)
-    assert "timed out" in cells[1]["error"]
+    assert cells[1]["limit"] in protocol.TIMEOUTS and "timed out" in cells[1]["error"]
     assert "'MPLBACKEND'" in run.stdout and "'VIRTUAL_ENV'" not in run.stdout
 
 
@@ -227,8 +240,8 @@ def test_the_deadline_holds_across_retries():
             events, "", "", 0, 0, False, "ran longer", -9, 0.4, ("cell", index), "time"
         )
 
-    case_list = catalogue.CASES[:2]
-    run = run_submission.run_cells(cells, launch, limits, case_list)
+    case_list = ASSIGNMENT.cases[:2]
+    run = run_submission.run_cells(cells, launch, ASSIGNMENT, limits, case_list)
     assert given == pytest.approx([1.0, 0.6, 0.2])
     assert run.attempts == 3
     assert all("stopped" in run.cells[i]["error"] for i in range(3))
@@ -245,7 +258,7 @@ def test_a_cap_on_cells():
         jobs.append(job)
         return supervisor.JobRun([{"event": "done"}], "", "", 0, 0, True, None, 0, 0.1, None)
 
-    run = run_submission.run_cells(cells, launch, sandbox.Limits(max_cells=3), [])
+    run = run_submission.run_cells(cells, launch, ASSIGNMENT, sandbox.Limits(max_cells=3), [])
     assert [c["index"] for c in jobs[0]["cells"]] == [0, 1, 2]
     assert "not run" in run.cells[4]["error"] and any("first 3" in n for n in run.notes)
 
@@ -256,6 +269,7 @@ def test_forged_start_events_do_not_extend_a_cell():
     run = run_cells(FORGER, "print('after')")
     assert "FORGER FINISHED" not in run.stdout
     assert not run.finished and "longer than 2 s" in run.killed and run.unit == ("cell", 0)
+    assert run.limit in protocol.TIMEOUTS
 
 
 @needs_bwrap
@@ -298,7 +312,7 @@ def test_the_runner_is_in_a_cgroup_of_its_own():
     assert run.finished
     for parent in cgroup.support().parents:
         lines = [cmd for where, cmd in seen if where == parent]
-        assert any(b"bwrap" in c for c in lines) and any(b"sandboxed.runner" in c for c in lines)
+        assert any(b"bwrap" in c for c in lines) and any(b"guest.runner" in c for c in lines)
     assert cgroup.leftovers() == []
 
 
