@@ -17,7 +17,7 @@ Each typical bug has a case that tells it apart (and a sample in `samples.py`):
 - state kept on the class: two instances updated in turn.
 
 Surfaces are named by `Surface.name` (the guest maps names to surfaces), so that this file and
-the grader need no TensorFlow; the hints and plots import `course_utils.surfaces` when needed.
+the grader need no TensorFlow; the hints and plots use `formulas.py`, NumPy only.
 """
 
 import functools
@@ -194,29 +194,26 @@ def keras_rmsprop(case):
 
 
 def _surface_gradient(name):
-    """The gradient of the named surface at a point, in NumPy (TensorFlow's bits)."""
-    from course_utils.surfaces import SURFACES
+    """The gradient of the named surface at a point, in NumPy (no TensorFlow in the grader)."""
+    from autograder.assignments.optimizers_2d.formulas import FORMULAS
 
-    surface = next(s for s in SURFACES if s.name == name)
-    return lambda point: surface.value_and_gradient(point)[1]
+    return FORMULAS[name].gradient_at
 
 
 def _line_gradient(case):
     """The gradient of the guest's `himmelblau_line` at a row of all the variables' values."""
     import numpy as np
 
-    from course_utils.surfaces import HIMMELBLAU as surface
+    from autograder.assignments.optimizers_2d.formulas import FORMULAS
 
+    weights = [(1.0, 0.5, 0.25, 0.125)[k % 4] for k in range(len(case.params["shapes"]))]
     weights = np.concatenate(
-        [
-            np.full(math.prod(shape), (1.0, 0.5, 0.25, 0.125)[k % 4])
-            for k, shape in enumerate(case.params["shapes"])
-        ]
+        [np.full(math.prod(s), w) for s, w in zip(case.params["shapes"], weights)]
     )
 
     def gradient(values):
         x = np.asarray(values, dtype=np.float64)
-        dx, dy = surface.gradient(x, 1.0 - x)
+        dx, dy = FORMULAS["Himmelblau"].gradient(x, 1.0 - x)
         return weights * (dx - dy)
 
     return gradient
@@ -278,11 +275,9 @@ def public_plots(run, references):
     the expected paths."""
     import numpy as np
 
+    from autograder.assignments.optimizers_2d.formulas import FORMULAS, draw
     from autograder.report import figure_png, new_figure
-    from course_utils.plotting import draw_surface
-    from course_utils.surfaces import SURFACES
 
-    by_name = {surface.name: surface for surface in SURFACES}
     plots = []
     for optimizer in OPTIMIZERS:
         panels = []
@@ -297,8 +292,8 @@ def public_plots(run, references):
         fig = new_figure(figsize=(3.4 * len(panels), 3.2))
         axes = fig.subplots(1, len(panels), squeeze=False)[0]
         for ax, (case, got, expected) in zip(axes, panels):
-            surface = by_name[case.params["surface"]]
-            draw_surface(ax, surface, levels=12, grid_size=60)
+            surface = FORMULAS[case.params["surface"]]
+            draw(ax, surface)
             start = np.asarray([expected["start"]], dtype=np.float64)
             want = np.vstack([start, np.asarray(expected["path"], dtype=np.float64)])
             mine = np.vstack([start, got])
@@ -306,8 +301,6 @@ def public_plots(run, references):
             ax.plot(*np.clip(mine, -1e3, 1e3).T, c="tab:red", lw=1.3, label="yours")
             ax.plot(*start[0], "o", c="w", mec="k", ms=6)
             ax.set_title(f"{surface.name}, {case.settings().split('; ')[-1]}", fontsize=8)
-            ax.set_xlabel("")
-            ax.set_ylabel("")
         axes[0].legend(loc="lower right", fontsize=7)
         fig.subplots_adjust(left=0.04, right=0.99, top=0.88, bottom=0.08, wspace=0.18)
         title = f"{optimizer}: the notebook's runs, first {PUBLIC_STEPS} steps"

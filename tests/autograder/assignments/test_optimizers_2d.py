@@ -100,6 +100,45 @@ def test_several_variables_include_two_of_one_shape():
             assert 1 < len(set(shapes)) < len(shapes), case.id
 
 
+def test_grader_formulas_are_the_course_surfaces():
+    """Do the grader's NumPy formulas (hints, plots) give the course's surfaces: the same names,
+    bounds, minima, saddle, values and gradients (to float32 rounding)?"""
+    import numpy as np
+
+    from autograder.assignments.optimizers_2d.formulas import FORMULAS
+    from course_utils.surfaces import SURFACES
+
+    assert set(FORMULAS) == {s.name for s in SURFACES}
+    rng = np.random.default_rng(0)
+    for surface in SURFACES:
+        formula = FORMULAS[surface.name]
+        assert (formula.x_range, formula.y_range) == (surface.x_range, surface.y_range)
+        assert (formula.minima, formula.saddle) == (surface.minima, surface.saddle)
+        for point in rng.uniform(-3, 3, size=(20, 2)).astype(np.float32):
+            value, gradient = surface.value_and_gradient(point)
+            np.testing.assert_allclose(formula.function(*point.astype(np.float64)), value, 1e-5)
+            np.testing.assert_allclose(
+                formula.gradient_at(point.astype(np.float64)), gradient, 1e-4, 1e-4
+            )
+
+
+def test_the_grader_imports_no_tensorflow():
+    """Do the spec, its hints and its plots run without TensorFlow (seconds per worker)?"""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, types\n"
+        "from autograder.assignments.optimizers_2d import spec\n"
+        "refs = spec.ASSIGNMENT.references()\n"
+        "results = {c.id: {'result': refs[c.id]} for c in spec.ASSIGNMENT.cases}\n"
+        "assert spec.public_plots(types.SimpleNamespace(results=results), refs)\n"
+        "spec._surface_gradient('Saddle')([1.0, 2.0])\n"
+        "assert 'tensorflow' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 # --- References, oracles and plots ----------------------------------------------------------------
 
 
