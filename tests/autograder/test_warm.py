@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from autograder import cases, cgroup, run_submission, sandbox, submission, warm
-
-from .samples import SAMPLES
+from autograder import cgroup, paths, run_submission, sandbox, submission, warm
+from autograder.assignments.optimizers_core.samples import SAMPLES
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
+from autograder.guest import protocol
 
 pytestmark = pytest.mark.needs("sandbox")
 FAST = sandbox.Limits(cell_seconds=3, case_seconds=3, startup_seconds=60, grace_seconds=1)
@@ -27,6 +28,14 @@ os.environ['LEFT_BY_A'] = '1'
 json.LEFT_BY_A = 1
 libc = ctypes.CDLL(None, use_errno=True)
 print('shm', libc.shmget(4242, 4096, 0o1000 | 0o666))
+for folder in ({str(ASSIGNMENT.folder)!r}, {str(ASSIGNMENT.folder / "__pycache__")!r},
+               {str(paths.ROOT)!r}, '/'):
+    try:
+        os.makedirs(folder, exist_ok=True)
+        open(os.path.join(folder, 'planted.py'), 'w').write('secret')
+        print('PLANTED', folder)
+    except OSError:
+        pass
 """
 
 STUDENT_B = """
@@ -44,6 +53,8 @@ for pid in filter(str.isdigit, os.listdir('/proc')):
         pass
 print('sleeping', sleeping, 'pid', os.getpid())
 print([l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff')])
+print('guest folder', sorted(os.listdir(os.path.dirname(GUEST))))
+print('root', [f for f in (ROOT, '/') if 'planted.py' in os.listdir(f)])
 """
 
 
@@ -51,13 +62,15 @@ def job(*sources, case_list=()):
     return {
         "cells": [{"index": i, "source": s} for i, s in enumerate(sources)],
         "cases": [c.job() for c in case_list],
+        "exercises": list(ASSIGNMENT.exercises),
+        "guest": str(ASSIGNMENT.guest),
         "cell_timeout": FAST.cell_seconds,
         "case_timeout": FAST.case_seconds,
     }
 
 
 def cell_errors(run):
-    return {e["index"]: e["error"] for e in run.events if e["event"] == "cell"}
+    return {e["index"]: e["error"] for e in run.events if e["event"] == protocol.CELL}
 
 
 @pytest.fixture
@@ -76,19 +89,23 @@ def test_the_zygote_is_single_threaded_and_never_ran_tensorflow(fresh_zygote):
 
 
 def test_nothing_of_one_student_reaches_the_next(fresh_zygote):
-    """Files, processes, SysV memory, environment and module state of A: does B see any?"""
+    """Files (in /tmp or next to the guest file), processes, SysV memory, environment and module
+    state of A: does B see any?"""
     a = warm.run_job(job(STUDENT_A), FAST)
     assert a.finished and cell_errors(a) == {0: None}, (a.stdout, a.stderr, a.events)
     assert "shm -1" not in a.stdout  # A could create its segment
+    assert "PLANTED" not in a.stdout  # nothing is writable outside /tmp and /dev/shm
     time.sleep(0.2)
     survivors = subprocess.run(["pgrep", "-f", f"sleep {MARKER}"], capture_output=True, text=True)
     assert survivors.stdout.strip() == ""
-    b = warm.run_job(job(STUDENT_B), FAST)
+    student_b = f"GUEST, ROOT = {str(ASSIGNMENT.guest)!r}, {str(paths.ROOT)!r}\n" + STUDENT_B
+    b = warm.run_job(job(student_b), FAST)
     assert b.finished and cell_errors(b) == {0: None}, (b.stdout, b.stderr)
     carried = sorted({p.relative_to("/tmp").parts[0] for p in sandbox.binds_under_tmp()})
     assert f"tmp {carried} cwd {carried}" in b.stdout and "shm-dir []" in b.stdout
     assert "env None global False" in b.stdout and "shm-seg -1" in b.stdout
     assert "sleeping [] pid 1" in b.stdout and "['0000000000000000']" in b.stdout
+    assert "guest folder ['guest.py']" in b.stdout and "root []" in b.stdout
 
 
 def test_the_child_cannot_reach_the_zygote_or_write_outside_its_tmp(fresh_zygote):
@@ -111,6 +128,7 @@ def test_a_hang_is_killed_and_blamed_and_the_next_child_is_fine(fresh_zygote):
     hang = "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n"
     run = warm.run_job(job("x = 1", hang + "    time.sleep(0.1)"), FAST)
     assert not run.finished and "longer than 3 s" in run.killed and run.unit == ("cell", 1)
+    assert run.limit in protocol.TIMEOUTS
     after = warm.run_job(job("print('next')"), FAST)
     assert after.finished and "next" in after.stdout
 
@@ -127,9 +145,10 @@ def test_a_hanging_case_is_blamed_on_that_case(fresh_zygote):
         "        while True:\n"
         "            time.sleep(0.1)\n"
     )
-    case = next(c for c in cases.CASES if c.optimizer == "GradientDescent")
+    case = next(c for c in ASSIGNMENT.cases if c.exercise == "GradientDescent")
     run = warm.run_job(job(source, case_list=[case]), FAST)
     assert not run.finished and run.unit == ("case", case.id) and "wall clock" in run.killed
+    assert run.limit in protocol.TIMEOUTS
 
 
 def test_a_dead_zygote_is_started_again(fresh_zygote):
@@ -165,9 +184,9 @@ def _same(a, b):
 def test_warm_results_are_those_of_a_cold_process(tmp_path, name, fresh_zygote):
     """Bit for bit, does a warm child produce what a new sandboxed process produces?"""
     notebook = SAMPLES[name].build(tmp_path / name)
-    cold = run_submission.run_submission(notebook, "bwrap", warm_start=False)
+    cold = run_submission.run_submission(notebook, "bwrap", ASSIGNMENT, warm_start=False)
     for _ in range(2):
-        hot = run_submission.run_submission(notebook, "bwrap")
+        hot = run_submission.run_submission(notebook, "bwrap", ASSIGNMENT)
         assert _same(hot, cold) and hot.stdout == cold.stdout
 
 
@@ -237,6 +256,7 @@ def test_forged_start_events_do_not_extend_a_warm_cell(fresh_zygote):
     run = warm.run_job(job(forger), FAST)
     assert "FORGER FINISHED" not in run.stdout
     assert not run.finished and "longer than 3 s" in run.killed and run.unit == ("cell", 0)
+    assert run.limit in protocol.TIMEOUTS
 
 
 def test_six_sleepy_cells_meet_the_submission_deadline(fresh_zygote):
@@ -244,8 +264,8 @@ def test_six_sleepy_cells_meet_the_submission_deadline(fresh_zygote):
     and are the rest of its cells and its cases charged?"""
     limits = sandbox.Limits(cell_seconds=2, case_seconds=2, submission_seconds=5, grace_seconds=1)
     cells = [submission.CodeCell(i, "import time\ntime.sleep(1.8)", None) for i in range(6)]
-    case_list = cases.CASES[:2]
-    run = run_submission.run_cells(cells, warm.run_job, limits, case_list)
+    case_list = ASSIGNMENT.cases[:2]
+    run = run_submission.run_cells(cells, warm.run_job, ASSIGNMENT, limits, case_list)
     assert any("used up its time" in note for note in run.notes), run.notes
     assert any("used up its time" in (c["error"] or "") for c in run.cells.values())
     assert all("used up its time" in run.results[c.id]["error"] for c in case_list)
