@@ -11,9 +11,9 @@ import os
 
 import pytest
 
-from autograder import cases, grade, report, sandbox, submission
-
-from .samples import SAMPLES, solved, with_cell
+from autograder import grade, report, sandbox, submission
+from autograder.assignments.optimizers_core.samples import SAMPLES, solved, with_cell
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 
 NOT_JSON = "not json"
 LONG = "x" * 250  # with the staging prefix, past the 255-byte limit of a file name
@@ -23,7 +23,7 @@ NAMES = ["a b", "a_b", "a+b", "grades.csv", "students", "report", "=cmd", LONG, 
 
 def notebook(folder, content=NOT_JSON):
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "optimizers_core.ipynb"
+    path = folder / ASSIGNMENT.notebook
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     return path
 
@@ -95,7 +95,8 @@ def fake_grading(failing):
     def grade_task(task, mode, limits=None, warm_start=True):
         if task.student in failing:
             raise RuntimeError(f"lost worker \ud800 {task.student}")
-        document = report.results_json(grade.Grade(task.student, [], [], None, 0.1))
+        result = grade.Grade(task.student, [], [], None, 0.1, assignment=task.assignment)
+        document = report.results_json(result)
         document["score"] = 1.0
         return document, {grade.RESULTS: report.dump_json(document), grade.FEEDBACK: "<p>ok</p>"}
 
@@ -117,7 +118,7 @@ def test_a_failure_while_grading_one_student_is_that_students_row(tmp_path, monk
     page = (grade.student_dir(out, "bad") / grade.FEEDBACK).read_text(encoding="utf-8")
     assert "lost worker \\ud800 bad" in page and not leftovers(out)
     results = json.loads((grade.student_dir(out, "bad") / grade.RESULTS).read_text())
-    assert [t["name"] for t in results["tests"]] == cases.all_shown_names()  # each at 0
+    assert [t["name"] for t in results["tests"]] == ASSIGNMENT.all_shown_names()  # each at 0
     assert not any(t["score"] for t in results["tests"])
 
 
@@ -129,9 +130,10 @@ def test_a_failure_in_a_worker_process_is_that_students_row(tmp_path, monkeypatc
         notebook(subs / student)
     prepare = grade.prepare
 
-    def junk_cells(found):  # cells that are not CodeCells: run_cells fails in the worker
-        task = prepare(found)
-        return grade.Task(task.student, ("not a cell",)) if task.student == "bad" else task
+    def junk_cells(found, assignment):  # cells that are not CodeCells: run_cells fails there
+        task = prepare(found, assignment)
+        junk = grade.Task(task.student, assignment, ("not a cell",))
+        return junk if task.student == "bad" else task
 
     monkeypatch.setattr(grade, "prepare", junk_cells)
     assert not grade.grade_batch(subs, out, "none", jobs=2, log=lambda line: None)
@@ -148,10 +150,10 @@ def test_a_failure_while_reading_or_writing_one_student_is_that_students_row(tmp
         notebook(subs / student, '{"cells": []}')
     prepare, write_student = grade.prepare, grade.write_student
 
-    def failing_prepare(found):
+    def failing_prepare(found, assignment):
         if found.student == "unreadable":
             raise TypeError("unhashable type: 'list'")
-        return prepare(found)
+        return prepare(found, assignment)
 
     def failing_write(out_dir, student, files):
         if student == "unwritable":  # its results, then its not-graded files
@@ -172,7 +174,7 @@ def test_a_failure_while_reading_or_writing_one_student_is_that_students_row(tmp
 def test_a_corrupt_results_file_is_left_out_not_fatal(tmp_path):
     """Is a results.json that is not JSON, not a results document, or in another student's
     folder left out of grades.csv, the others kept?"""
-    document = report.results_json(grade.Grade("ann", [], [], None, 0.1))
+    document = report.results_json(grade.Grade("ann", [], [], None, 0.1, assignment=ASSIGNMENT))
     grade.write_student(tmp_path, "ann", {grade.RESULTS: report.dump_json(document)})
     for folder, text in {
         "broken": "{",
@@ -183,9 +185,11 @@ def test_a_corrupt_results_file_is_left_out_not_fatal(tmp_path):
         "odd-tests": report.dump_json({**document, "tests": ["\ud800"]}),
     }.items():
         grade.write_student(tmp_path, folder, {grade.RESULTS: text})
-    surrogate = report.results_json(grade.Grade("sur", [], ["note \ud800"], None, 0.1))
+    surrogate = report.results_json(
+        grade.Grade("sur", [], ["note \ud800"], None, 0.1, assignment=ASSIGNMENT)
+    )
     grade.write_student(tmp_path, "sur", {grade.RESULTS: report.dump_json(surrogate)})
-    docs = grade.write_grades(tmp_path)
+    docs = grade.write_grades(tmp_path, ASSIGNMENT)
     assert sorted(docs) == sorted(rows(tmp_path)) == ["ann", "sur"]
     assert docs["sur"]["extra_data"]["notes"] == ["note \\ud800"]
 
