@@ -13,13 +13,18 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 
-from course_utils.losses import GLOBAL_MINIMUM, INFLECTION_POINT, grad, loss, loss_grid_x
-
 PATH_COLORS = ("r", "w", "c", "m", "y", "b")
 
 
-def plot_loss_and_gradient(loss_fn=loss, grad_fn=grad, x_vals=None):
-    """Plot L(x) and L'(x) on [-2, 2], marking the inflection point (0) and the minimum (-9/8)."""
+def plot_loss_and_gradient(loss_fn=None, grad_fn=None, x_vals=None):
+    """Plot L(x) and L'(x) on [-2, 2], marking the inflection point (0) and the minimum (-9/8).
+
+    By default, the course's loss and `grad` (`course_utils.losses`, which imports TensorFlow:
+    imported here on use, so that the surfaces' plots need no TensorFlow)."""
+    from course_utils.losses import GLOBAL_MINIMUM, INFLECTION_POINT, grad, loss, loss_grid_x
+
+    loss_fn = loss if loss_fn is None else loss_fn
+    grad_fn = grad if grad_fn is None else grad_fn
     x_vals = loss_grid_x() if x_vals is None else x_vals
     fig, ax = plt.subplots(figsize=(9, 6))
     ax.plot(x_vals, loss_fn(x_vals), c="k", label="Loss function")

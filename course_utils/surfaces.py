@@ -5,6 +5,9 @@ only, so that the same formula runs on TensorFlow tensors (in eager code or in a
 NumPy arrays; its known minima and minimum value, a saddle point where it has one, a default
 start and the bounds of its plots.
 
+Importing this module does not import TensorFlow (the grader reads the surfaces without it);
+the functions that run optimizers import it on use.
+
 `run_on_surface` minimises a surface from a start with any optimizer that has
 `apply_gradients(grads, vars)` (the course's classes) or is a Keras optimizer. A course
 optimizer's `apply_gradients` runs as written (eagerly), fed gradients computed in NumPy with
@@ -20,7 +23,6 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
-import tensorflow as tf
 
 Point = tuple[float, float]
 _TINY = np.finfo(np.float32).tiny  # the smallest normal float32
@@ -93,7 +95,7 @@ class Surface:
 
     def __call__(self, v):
         """f at v, whose last axis holds (x, y): a tensor for a tensor, else a float32 array."""
-        if not isinstance(v, (tf.Tensor, tf.Variable)):
+        if isinstance(v, (list, tuple, int, float, np.ndarray, np.generic)):
             v = np.asarray(v, dtype=np.float32)
         return self.function(v[..., 0], v[..., 1])
 
@@ -250,6 +252,8 @@ def run_on_surface(
     which f(v) - minimum <= tol at every later point (0 if the whole path is within tol): a run
     that passes through the tolerance and leaves it again has not converged there.
     """
+    import tensorflow as tf
+
     start = surface.start if start is None else start
     point = tf.Variable(np.asarray(start, dtype=np.float32))
     with graphs_as_written():
@@ -270,6 +274,8 @@ def graphs_as_written():
     exactly what its eager operations would, and the compiled Keras loops are also quicker to
     prepare (optimizing a graph that runs once costs more than it saves).
     """
+    import tensorflow as tf
+
     key = "disable_meta_optimizer"
     previous = tf.config.optimizer.get_experimental_options().get(key, False)
     tf.config.optimizer.set_experimental_options({key: True})
@@ -288,6 +294,8 @@ def settled_at(gaps: np.ndarray, tol: float) -> int | None:
 
 
 def _run_eager(optimizer, surface, point, steps):
+    import tensorflow as tf
+
     here = point.numpy()
     value, gradient = surface.value_and_gradient(here)
     points, losses, gradients = [here], [value], [gradient]
@@ -306,6 +314,8 @@ def _run_eager(optimizer, surface, point, steps):
 def _run_keras(optimizer, surface, point, steps):
     """The same loop as `_run_eager`, compiled whole: one graph call for all the steps. The graph
     records only the points; their losses and gradients, the same bits, come from NumPy."""
+    import tensorflow as tf
+
     optimizer.build([point])
 
     def body(t, points):

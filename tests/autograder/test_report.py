@@ -179,7 +179,8 @@ def test_code_stopped_by_a_limit_is_recorded_and_shown():
         CodeCell(1, ignore_timer + "while True:\n    pass", None),
     )
     limits = sandbox.Limits(cell_seconds=1, grace_seconds=1)
-    document, files = grade.grade_task(grade.Task("s", ASSIGNMENT, cells), "none", limits, feedback=False)
+    task = grade.Task("s", ASSIGNMENT, cells)
+    document, files = grade.grade_task(task, "none", limits, feedback=False)
     stops = document["extra_data"]["stopped"]
     assert [(s["where"], s["limit"]) for s in stops] == [("cell 0", "time"), ("cell 1", "time")]
     assert "cell 0: timed out" in document["output"] and "cell 1: stopped" in document["output"]

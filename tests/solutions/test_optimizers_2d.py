@@ -148,7 +148,8 @@ def test_lesson_1_solutions_are_not_shipped():
 
 def test_only_setup_and_exercises_are_not_demos():
     """Is every code cell an exercise, a graded comment cell, the setup or the imports (which the
-    grader runs), or tagged `demo` or `self-check` (skipped), and does no cell the grader runs start an experiment or a figure?"""
+    grader runs), or tagged `demo` or `self-check` (skipped), and does no cell the grader runs
+    start an experiment or a figure?"""
     experiment = re.compile(r"\b(?:run_on_surface|run_everywhere|" + "|".join(PLOTS) + r")\(")
     for cell in solution_notebook().cells:
         if cell.cell_type != "code" or generate.is_solution_cell(cell):

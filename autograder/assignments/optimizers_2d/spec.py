@@ -16,8 +16,8 @@ Each typical bug has a case that tells it apart (and a sample in `samples.py`):
 - state shared between variables, or keyed by shape: two of the several variables share a shape;
 - state kept on the class: two instances updated in turn.
 
-Surfaces are named by `Surface.name` (the guest maps names to surfaces), so that this file and
-the grader need no TensorFlow; the hints and plots use `formulas.py`, NumPy only.
+Surfaces are named by `Surface.name` in the cases (plain JSON for the guest); the hints and plots
+read them from `course_utils.surfaces`, which imports no TensorFlow.
 """
 
 import functools
@@ -193,18 +193,29 @@ def keras_rmsprop(case):
 # --- Hints ----------------------------------------------------------------------------------------
 
 
-def _surface_gradient(name):
-    """The gradient of the named surface at a point, in NumPy (no TensorFlow in the grader)."""
-    from autograder.assignments.optimizers_2d.formulas import FORMULAS
+def _surface_named(name):
+    """The course_utils surface called `name` (no TensorFlow is imported)."""
+    from course_utils.surfaces import SURFACES
 
-    return FORMULAS[name].gradient_at
+    return next(surface for surface in SURFACES if surface.name == name)
+
+
+def _surface_gradient(name):
+    """The gradient of the named surface at a point (x, y), an array of the point's dtype."""
+    import numpy as np
+
+    surface = _surface_named(name)
+
+    def gradient(point):
+        point = np.asarray(point)
+        return np.array(surface.gradient(point[0], point[1]), dtype=point.dtype)
+
+    return gradient
 
 
 def _line_gradient(case):
     """The gradient of the guest's `himmelblau_line` at a row of all the variables' values."""
     import numpy as np
-
-    from autograder.assignments.optimizers_2d.formulas import FORMULAS
 
     weights = [(1.0, 0.5, 0.25, 0.125)[k % 4] for k in range(len(case.params["shapes"]))]
     weights = np.concatenate(
@@ -213,7 +224,7 @@ def _line_gradient(case):
 
     def gradient(values):
         x = np.asarray(values, dtype=np.float64)
-        dx, dy = FORMULAS["Himmelblau"].gradient(x, 1.0 - x)
+        dx, dy = _surface_named("Himmelblau").gradient(x, 1.0 - x)
         return weights * (dx - dy)
 
     return gradient
@@ -275,8 +286,8 @@ def public_plots(run, references):
     the expected paths."""
     import numpy as np
 
-    from autograder.assignments.optimizers_2d.formulas import FORMULAS, draw
     from autograder.report import figure_png, new_figure
+    from course_utils.plotting import draw_surface
 
     plots = []
     for optimizer in OPTIMIZERS:
@@ -292,8 +303,8 @@ def public_plots(run, references):
         fig = new_figure(figsize=(3.4 * len(panels), 3.2))
         axes = fig.subplots(1, len(panels), squeeze=False)[0]
         for ax, (case, got, expected) in zip(axes, panels):
-            surface = FORMULAS[case.params["surface"]]
-            draw(ax, surface)
+            surface = _surface_named(case.params["surface"])
+            draw_surface(ax, surface, levels=12, grid_size=60)
             start = np.asarray([expected["start"]], dtype=np.float64)
             want = np.vstack([start, np.asarray(expected["path"], dtype=np.float64)])
             mine = np.vstack([start, got])
@@ -302,7 +313,7 @@ def public_plots(run, references):
             ax.plot(*start[0], "o", c="w", mec="k", ms=6)
             ax.set_title(f"{surface.name}, {case.settings().split('; ')[-1]}", fontsize=8)
         axes[0].legend(loc="lower right", fontsize=7)
-        fig.subplots_adjust(left=0.04, right=0.99, top=0.88, bottom=0.08, wspace=0.18)
+        fig.subplots_adjust(left=0.04, right=0.99, top=0.88, bottom=0.1, wspace=0.25)
         title = f"{optimizer}: the notebook's runs, first {PUBLIC_STEPS} steps"
         plots.append((title, figure_png(fig)))
     return plots
