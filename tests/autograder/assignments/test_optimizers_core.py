@@ -6,7 +6,6 @@ from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 from course_utils.hints import course_gradient
 
 
-
 def test_public_cases_are_exactly_the_notebooks_runs():
     """Are the public cases the guide's runs from x0 = 2, and every other case hidden?"""
     for case in ASSIGNMENT.cases:
