@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder import class_report
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 from tests.autograder.test_class_report import graded
 
 HERE = Path(__file__).resolve().parent
@@ -29,7 +30,7 @@ def test_the_class_report_opens_with_every_image_loaded(tmp_path):
         "ben": graded("ben", ["shared_state"], [stop], seconds=9.0),
         "cy": graded("cy"),
     }
-    page = class_report.write(tmp_path / "out", docs)
+    page = class_report.write(tmp_path / "out", docs, ASSIGNMENT)
     expected = page.read_text().count("<img ")
     command = ["node", str(HERE / "check_images.mjs"), "--url", page.as_uri()]
     command += ["--chromium", CHROMIUM, "--timeout", str(TIMEOUT)]
