@@ -1,20 +1,21 @@
 """nbgrader's configuration: the repository is the nbgrader course folder (README: "Grading with
-nbgrader"). The assignment is `optimizers_core`:
+nbgrader"). Each lesson is an nbgrader assignment named like it (optimizers_core, optimizers_2d);
+for lesson 1:
 
     nbgrader generate_assignment optimizers_core   # release/optimizers_core/optimizers_core.ipynb
     nbgrader release_assignment optimizers_core    # to the exchange (--Exchange.root=...)
     nbgrader collect optimizers_core               # submitted/<student>/optimizers_core/
-    python -m autograder grade submitted --out out/nbgrader  # also into the gradebook
-    python -m autograder nbgrader-feedback out/nbgrader .
+    python -m autograder grade submitted --out out/nbgrader --assignment optimizers_core
+                                                   # out/nbgrader/optimizers_core/, the gradebook
+    python -m autograder nbgrader-feedback out/nbgrader . --assignment optimizers_core
     nbgrader release_feedback optimizers_core
     nbgrader export                                # grades.csv, from the gradebook
 
 nbgrader reads the instructor version from source/<assignment>/: the committed
-source/optimizers_core/optimizers_core.ipynb is a relative link to solutions/optimizers_core.ipynb,
-the lesson's single source of truth; its graded cells (one per exercise, points = the exercise's
-subtotal) are what the gradebook records and `autograder grade` fills in
-(autograder/nbgrader_gradebook.py). release/, submitted/, autograded/, feedback/ and gradebook.db
-are generated (git-ignored).
+source/<lesson>/<lesson>.ipynb is a relative link to solutions/<lesson>.ipynb, the lesson's single
+source of truth; its graded cells (one per exercise, points = the exercise's subtotal) are what
+the gradebook records and `autograder grade` fills in (autograder/nbgrader_gradebook.py).
+release/, submitted/, autograded/, feedback/ and gradebook.db are generated (git-ignored).
 """
 
 from nbgrader.converters import GenerateAssignment

@@ -4,7 +4,9 @@ Per student: read its notebook here (`prepare`: JSON only), then, on a worker (l
 a Dask cluster, see `executors`), run it in a fresh sandboxed process and score its data with the
 hidden tests (`grade_task`); back here, write `OUT/students/<folder>/results.json` and
 `feedback.html` atomically (a folder staged in `OUT/.staging/`, renamed into place) and refresh
-`OUT/grades.csv`. A student already graded is skipped unless `force`.
+`OUT/grades.csv`. A student already graded is skipped unless `force`. One batch is one
+assignment (given, or inferred from the notebooks: `batch_assignment`); the command line makes
+OUT the assignment's own folder, `--out`/<assignment>/.
 
 Each student's folder name is readable, bounded and unique per student id (`student_folder`);
 the class-level files (`grades.csv`, the class report) stay at the top of OUT, out of reach of any
