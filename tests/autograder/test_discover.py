@@ -1,8 +1,12 @@
 """Finding submissions in the layouts instructors have."""
 
+import dataclasses
 import os
 
-from autograder import discover
+import pytest
+
+from autograder import assignments, discover
+from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 
 
 def touch(path):
@@ -99,3 +103,28 @@ def test_searching_a_student_folder_is_bounded(tmp_path, monkeypatch):
     found = {f.student: f for f in discover.find_submissions(tmp_path)}
     assert "more than 20 files" in found["many"].problem
     assert found["deep"].notebook is None and "no notebook" in found["deep"].problem
+
+
+@pytest.fixture
+def second_lesson():
+    """A second assignment of the course, "other_lesson" (lesson 1 renamed)."""
+    assignments.register(dataclasses.replace(ASSIGNMENT, name="other_lesson"))
+    yield "other_lesson.ipynb"
+    assignments.unregister("other_lesson")
+
+
+def test_the_assignments_notebook_is_picked_among_several(tmp_path, second_lesson):
+    """With the assignment given, is its notebook picked among others; without it, are two
+    lessons' notebooks in one folder refused, and one lesson's next to other files picked?"""
+    mine = touch(tmp_path / "ann" / ASSIGNMENT.notebook)
+    other = touch(tmp_path / "ann" / second_lesson)
+    touch(tmp_path / "ann" / "scratch.ipynb")
+    (lone,) = discover.find_submissions(tmp_path, ASSIGNMENT.notebook)
+    assert lone == discover.Found("ann", mine)
+    assert discover.find_submissions(tmp_path, second_lesson)[0].notebook == other
+    (both,) = discover.find_submissions(tmp_path)
+    assert both.notebook is None and "notebooks of several lessons" in both.problem
+    other.unlink()
+    assert discover.find_submissions(tmp_path)[0].notebook == mine  # named after a lesson
+    missing = discover.find_submissions(tmp_path, second_lesson)[0]
+    assert missing.notebook is None and f"none named {second_lesson}" in missing.problem
