@@ -14,12 +14,13 @@ Nothing here decides a score: the grader compares the data outside, in a process
 student code.
 """
 
-import importlib.util
 import json
 import os
 import signal
 import sys
 import traceback
+import types
+from pathlib import Path
 
 from autograder.guest import protocol
 
@@ -137,10 +138,12 @@ def run_cells(cells, namespace, timeout, emit):
 
 
 def load_guest(path):
-    """The assignment's guest module (problems and drivers), loaded from its file."""
-    spec = importlib.util.spec_from_file_location("assignment_guest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """The assignment's guest module (problems and drivers), compiled from its source file:
+    never from a bytecode cache, which a file system shared with earlier jobs could hold."""
+    source = Path(path).read_text()
+    module = types.ModuleType("assignment_guest")
+    module.__file__ = str(path)
+    exec(compile(source, str(path), "exec"), module.__dict__)
     return module
 
 
