@@ -53,6 +53,7 @@ class Case:
     public: bool
     compare: str = "path"
     oracle: str = "solution"
+    shown: str = ""  # the settings in words, when the generic `settings()` cannot say them
 
     def job(self):
         """What the sandboxed runner needs to know of this case."""
@@ -65,6 +66,8 @@ class Case:
 
     def settings(self):
         """The case's settings in words (shown in feedback, hidden cases included)."""
+        if self.shown:
+            return self.shown
         params, parts = self.params, []
         if "surface" in params:
             parts.append(f"surface {params['surface']}")
@@ -238,10 +241,21 @@ class CaseList:
     def __init__(self):
         self.cases = []
 
-    def add(self, exercise, test, driver, params, public=False, compare="path", oracle="solution"):
+    def add(
+        self,
+        exercise,
+        test,
+        driver,
+        params,
+        public=False,
+        compare="path",
+        oracle="solution",
+        shown="",
+    ):
         n = sum(c.exercise == exercise and c.test == test for c in self.cases)
+        case_id = f"{exercise}/{test}/{n}"
         self.cases.append(
-            Case(f"{exercise}/{test}/{n}", exercise, test, driver, params, public, compare, oracle)
+            Case(case_id, exercise, test, driver, params, public, compare, oracle, shown)
         )
 
 

@@ -52,6 +52,8 @@ class Submission:
 
     def require_update(self, exercise):
         """One update moves the variables to finite values (any values): judged on the path.
+        (An exercise whose "defined" case has no starting values, a function or a schedule,
+        must return a non-empty path of finite numbers instead.)
 
         The sandbox's claim that the class is defined is never enough (student code runs in the
         sandbox's process and could write any event): the point needs a returned path in which
@@ -65,10 +67,18 @@ class Submission:
                     f"one update ({case.settings()}): {record['error']}{self.hint(case, record)}",
                     pytrace=False,
                 )
-            path = (record.get("result") or {}).get("path")
+            result = record.get("result")
+            path = result.get("path") if isinstance(result, dict) else None
+            start = case.starting_values()
+            if start is None:  # a function or a schedule: it must return finite values
+                if not (isinstance(path, list) and path and all(map(_finite_row, path))):
+                    pytest.fail(
+                        f"one call ({case.settings()}) did not return finite numbers",
+                        pytrace=False,
+                    )
+                continue
             first = path[0] if isinstance(path, list) and len(path) == 1 else None
             values = first if isinstance(first, list) else [first]
-            start = case.starting_values()
             if not (all(map(_finite, values)) and len(values) == len(start)):
                 pytest.fail(
                     f"one update ({case.settings()}) did not leave a finite number", pytrace=False
@@ -123,6 +133,13 @@ def _float32(value):
 
 def _finite(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _finite_row(row):
+    """A finite number, or a non-empty list of them."""
+    if isinstance(row, list):
+        return bool(row) and len(row) <= 100_000 and all(map(_finite, row))
+    return _finite(row)
 
 
 class GradingPlugin:

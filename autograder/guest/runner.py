@@ -147,24 +147,36 @@ def load_guest(path):
     return module
 
 
-def check_classes(namespace, exercises):
-    """Is each exercise a class that constructs with default arguments and can apply gradients?"""
+class ContractError(Exception):
+    """An exercise is not what its assignment asks for (its message says what is missing)."""
+
+
+def check_optimizer(name, obj):
+    """The default contract of an exercise: a class that constructs with default arguments and
+    has an apply_gradients method. Raises ContractError, or what the constructor raises."""
+    if not isinstance(obj, type):
+        raise ContractError(f"{name} is not a class")
+    if not callable(getattr(obj(), "apply_gradients", None)):
+        raise ContractError(f"{name} has no apply_gradients method")
+
+
+def check_classes(namespace, exercises, check=check_optimizer):
+    """Does each exercise meet its contract? `check(name, obj)` raises when it does not (the
+    guest file's `check_exercise`, else `check_optimizer`)."""
     report = {}
     for name in exercises:
-        cls = namespace.get(name)
-        if cls is None:
+        obj = namespace.get(name)
+        if obj is None:
             report[name] = {"defined": False, "error": f"{name} is not defined"}
-        elif not isinstance(cls, type):
-            report[name] = {"defined": False, "error": f"{name} is not a class"}
+            continue
+        try:
+            limited(10, f"checking {name}", check, name, obj)
+        except ContractError as error:
+            report[name] = {"defined": False, "error": str(error)}
+        except BaseException as error:  # noqa: BLE001
+            report[name] = {"defined": False, "error": f"{name}(): {describe(error)}"}
         else:
-            try:
-                optimizer = limited(10, f"{name}()", cls)
-                if not callable(getattr(optimizer, "apply_gradients", None)):
-                    raise TypeError(f"{name} has no apply_gradients method")
-            except BaseException as error:  # noqa: BLE001
-                report[name] = {"defined": False, "error": f"{name}(): {describe(error)}"}
-            else:
-                report[name] = {"defined": True, "error": None}
+            report[name] = {"defined": True, "error": None}
     return report
 
 
@@ -175,7 +187,7 @@ def run_cases(cases, namespace, timeout, emit, run_case):
         name = case["exercise"]
         emit(event=protocol.CASE_START, id=case["id"])
         cls = namespace.get(name)
-        if not isinstance(cls, type):
+        if not callable(cls):
             emit(event=protocol.CASE, id=case["id"], result=None, error=f"{name} is not defined")
             continue
         if timeouts.get(name, 0) >= MAX_TIMEOUTS:
@@ -209,9 +221,10 @@ def serve(events_fd):
     emit = Events(events_fd)
     preload()
     namespace = {"__name__": "__main__", "get_ipython": _Shell}
-    run_case = load_guest(job["guest"]).run_case  # before any student code runs
+    guest = load_guest(job["guest"])  # before any student code runs
+    run_case, check = guest.run_case, getattr(guest, "check_exercise", check_optimizer)
     run_cells(job["cells"], namespace, job["cell_timeout"], emit)
-    emit(event=protocol.CLASSES, classes=check_classes(namespace, job["exercises"]))
+    emit(event=protocol.CLASSES, classes=check_classes(namespace, job["exercises"], check))
     run_cases(job["cases"], namespace, job["case_timeout"], emit, run_case)
     emit(event=protocol.DONE)
     sys.stdout.flush()
