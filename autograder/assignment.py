@@ -41,7 +41,8 @@ class Case:
 
     `compare` says how its result is compared with the expected one (see `autograder.compare`):
     "convergence" ({outcome, iterations, path}), "path" ({path: numbers}), "rows" ({start, path:
-    rows of numbers}) or "paths" ({paths: [numbers, numbers]}). `oracle` names where its expected
+    rows of numbers}), "paths" ({paths: [numbers, numbers]}) or "minimum" ({value: a number, what:
+    its name}: at least the expected value minus `margin`, e.g. an accuracy after training). `oracle` names where its expected
     values come from: "solution" or a key of the assignment's `oracles`.
     """
 
@@ -54,6 +55,7 @@ class Case:
     compare: str = "path"
     oracle: str = "solution"
     shown: str = ""  # the settings in words, when the generic `settings()` cannot say them
+    margin: float = 0.0  # "minimum": how far below the expected value still passes
 
     def job(self):
         """What the sandboxed runner needs to know of this case."""
@@ -251,11 +253,12 @@ class CaseList:
         compare="path",
         oracle="solution",
         shown="",
+        margin=0.0,
     ):
         n = sum(c.exercise == exercise and c.test == test for c in self.cases)
         case_id = f"{exercise}/{test}/{n}"
         self.cases.append(
-            Case(case_id, exercise, test, driver, params, public, compare, oracle, shown)
+            Case(case_id, exercise, test, driver, params, public, compare, oracle, shown, margin)
         )
 
 

@@ -133,4 +133,21 @@ def compare_result(case, got, expected):
                 which = ("first", "second", "third")[k] if k < 3 else f"#{k + 1}"
                 return Verdict(False, f"{which} instance: {verdict.message}", verdict.step)
         return Verdict(True)
+    if case.compare == "minimum":
+        return compare_minimum(case, got, expected)
     raise ValueError(f"unknown comparison {case.compare!r}")
+
+
+def compare_minimum(case, got, expected):
+    """At least the expected value minus the case's margin (the bar is shown: it is a goal, not
+    a hidden value); a value that is not a finite number fails, saying so."""
+    what = expected.get("what", "value")
+    value = got.get("value") if isinstance(got, dict) else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return Verdict(False, f"the run returned no {what}")
+    bar = expected["value"] - case.margin
+    if not math.isfinite(value):
+        return Verdict(False, f"the {what} is not a finite number (the run diverged)")
+    if value < bar:
+        return Verdict(False, f"{what} {value:.4g}; at least {bar:.4g} was expected")
+    return Verdict(True)

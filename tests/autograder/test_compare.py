@@ -89,3 +89,18 @@ def test_several_variables_name_the_element_that_differs():
     assert (
         "step 2" in verdict.message and "variable 3 of shape (2, 3), element 1" in verdict.message
     )
+
+
+def test_a_minimum_passes_above_the_bar_and_says_the_bar_below():
+    """Is a "minimum" result judged against the expected value minus the margin, a diverged
+    run (NaN) or a missing value failing with its own message?"""
+    import dataclasses
+
+    case = dataclasses.replace(HIDDEN, compare="minimum", margin=0.05)
+    expected = {"value": 0.95, "what": "validation accuracy"}
+    assert compare.compare_result(case, {"value": 0.91}, expected).passed
+    low = compare.compare_result(case, {"value": 0.5}, expected)
+    assert not low.passed and "validation accuracy 0.5; at least 0.9 was expected" in low.message
+    assert "diverged" in compare.compare_result(case, {"value": math.nan}, expected).message
+    for bad in ({}, {"value": "0.99"}, {"value": True}, None):
+        assert "no validation accuracy" in compare.compare_result(case, bad, expected).message
