@@ -42,7 +42,8 @@ class Case:
     `compare` says how its result is compared with the expected one (see `autograder.compare`):
     "convergence" ({outcome, iterations, path}), "path" ({path: numbers}), "rows" ({start, path:
     rows of numbers}), "paths" ({paths: [numbers, numbers]}) or "minimum" ({value: a number, what:
-    its name}: at least the expected value minus `margin`, e.g. an accuracy after training). `oracle` names where its expected
+    its name}: at least the expected value minus `margin`, e.g. an accuracy after training).
+    `oracle` names where its expected
     values come from: "solution" or a key of the assignment's `oracles`.
     """
 
