@@ -67,7 +67,9 @@ def test_solutions_agree_with_the_oracles(assignment):
 
 
 @pytest.mark.parametrize(
-    "name", ["", "../optimizers_core", "optimizers_core/..", "a/b", "Optimizers_Core", "nope"]
+    "name",
+    ["", "../optimizers_core", "optimizers_core/..", "a/b", "Optimizers_Core", "nope"]
+    + ["optimizers_core\n", " optimizers_core", "optimizers_core\x00", "x" * 300],
 )
 def test_unknown_or_malformed_names_are_one_line_errors(name):
     """Is a name with "/" or "..", or one not in the course, refused with the choices listed?"""
