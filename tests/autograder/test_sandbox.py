@@ -58,7 +58,10 @@ def test_the_sandbox_sees_no_solutions_references_or_network():
     assert "FileNotFoundError" in cells[6]["error"]
     assert cells[7]["status"] == "error"
     assert "GUEST FOLDER ['guest.py']" in run.stdout  # no bytecode cache written next to it
-    assert "Read-only file system" in cells[9]["error"]
+    if not ASSIGNMENT.folder.resolve().is_relative_to("/tmp"):
+        assert "Read-only file system" in cells[9]["error"]
+    # else the checkout lies under the sandbox's own /tmp, a fresh tmpfs per job: what a job
+    # writes there dies with it (test_warm checks that nothing planted reaches the next job)
 
 
 @needs_bwrap
