@@ -23,6 +23,9 @@ _EXPORTS = {
     "effective_learning_rates": "plotting",
     "contour_paths": "plotting",
     "loss_curves": "plotting",
+    "training_curves": "plotting",
+    "learning_rate_curves": "plotting",
+    "digit_grid": "plotting",
     "HIMMELBLAU": "surfaces",
     "ROSENBROCK": "surfaces",
     "SADDLE": "surfaces",
@@ -32,6 +35,9 @@ _EXPORTS = {
     "SurfaceRun": "surfaces",
     "run_on_surface": "surfaces",
     "check": "selfcheck",
+    "MLP": "digits",
+    "load_split": "digits",
+    "train": "digits",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -271,3 +271,68 @@ def effective_learning_rates(runs, title="Effective learning rate per coordinate
     if runs:
         ax.legend(fontsize="small")
     return fig
+
+
+def training_curves(histories, title=None, weight_norm=False, dashed=()):
+    """Plot training runs ({label: digits.History}) side by side: the training loss of each step
+    (log y axis), the validation accuracy and, if `weight_norm`, the norm of the weights, against
+    the step. Labels in `dashed` are drawn dashed and on top (e.g. a run that should coincide
+    with another). A run that stopped on a loss that is not finite ends with a cross. Returns the
+    figure."""
+    panels = 3 if weight_norm else 2
+    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.2))
+    for label, color in _path_colors(histories).items():
+        history = histories[label]
+        style = {"c": color, "label": label}
+        style |= {"ls": "--", "lw": 2.2, "zorder": 3} if label in dashed else {"lw": 1.2}
+        losses = np.asarray(history.losses, dtype=np.float64)
+        steps = np.asarray(history.steps)
+        finite = np.isfinite(losses) & (losses > 0)
+        axes[0].plot(steps, np.where(finite, losses, np.nan), **style)
+        if history.diverged:
+            last = np.flatnonzero(finite)
+            if last.size:
+                axes[0].plot(steps[last[-1]], losses[last[-1]], "x", c=color, ms=10, mew=2)
+        at, accuracy = zip(*history.val_accuracy)
+        axes[1].plot(at, accuracy, marker=".", **style)
+        if weight_norm:
+            axes[2].plot(at, history.weight_norm, marker=".", **style)
+    axes[0].set_yscale("log")
+    names = ("training loss (batch)", "validation accuracy", "norm of the weights")
+    for ax, name in zip(axes, names):
+        ax.set_xlabel("Step")
+        ax.set_ylabel(name)
+        ax.grid(True, which="major", alpha=0.3)
+    axes[1].set_ylim(top=1.0)
+    if histories:
+        axes[1].legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def learning_rate_curves(rates, title="Learning rate against step"):
+    """Plot learning rates ({label: one value per step from 0}) against the step. Returns the
+    figure."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for label, color in _path_colors(rates).items():
+        ax.plot(np.arange(len(rates[label])), rates[label], c=color, label=label)
+    ax.set_xlabel("Step (updates done so far)")
+    ax.set_ylabel("learning rate")
+    ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    if rates:
+        ax.legend()
+    return fig
+
+
+def digit_grid(images, labels, columns=10, rows=2):
+    """The first rows * columns 8x8 images (flattened, values in [0, 1]) with their labels.
+    Returns the figure."""
+    fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns, 1.3 * rows))
+    for ax, image, label in zip(axes.flat, images, labels):
+        ax.imshow(np.reshape(image, (8, 8)), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(str(label), fontsize=9)
+        ax.axis("off")
+    return fig
