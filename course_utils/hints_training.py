@@ -329,7 +329,7 @@ def _adamw(gradients, points, rates, hp, mistake):
     m_size = np.zeros_like(m)
     moves, scales = np.empty_like(gradients), np.empty_like(gradients)
     for k, (g, x) in enumerate(zip(gradients, points[:-1])):
-        count = 0 if mistake.get("frozen") else k  # updates done so far, as the rule sees them
+        count = mistake.get("frozen", k)  # updates done so far, as the rule sees them
         lr = rates[count + mistake.get("shift", 0)]
         t = count + 1
         if decay == "l2":
@@ -367,17 +367,23 @@ def _adamw_rules(compiled, scheduled):
         ("decay_not_scaled_by_lr", {"decay": "unscaled"}),
         ("decay_missing", {"decay": "none"}),
         ("state_rebuilt", {"keep": False}),
-        ("state_rebuilt", {"keep": False, "frozen": True}),
-        (frozen, {"frozen": True}),
+        ("state_rebuilt", {"keep": False, "frozen": 0}),
         ("bias_correction", {"bias": "none"}),
         ("bias_correction_form", {"bias": "textbook"}),
         ("epsilon", {"epsilon_inside": True}),
         ("sign", {"sign": -1.0}),
         ("learning_rate", {"lr_power": 2}),
     ]
+    # A Python int is frozen at its value when the function was traced: tf.function traces twice
+    # when the first call creates variables.
+    rules += [(frozen, {"frozen": count}) for count in range(3)]
     if scheduled:
         rules.append(("schedule_from_one_in_optimizer", {"shift": 1}))
-    return rules + [("no_update", {"decay": "none", "lr_factor": 0.0})]
+    # No update at all, or the decay only (the Adam step only rebinds a local name).
+    return rules + [
+        ("no_update", {"decay": "none", "lr_factor": 0.0}),
+        ("no_update", {"lr_factor": 0.0}),
+    ]
 
 
 def _flat_path(gradient_stream, starts, got):
@@ -426,7 +432,7 @@ def diagnose_adamw(gradient_stream, starts, kwargs: dict, got, compiled: bool = 
     gradients, points = _flat_path(gradient_stream, starts, got)
     if gradients is None:
         return None
-    rates = _learning_rates(hp["learning_rate"], len(gradients))
+    rates = _learning_rates(hp["learning_rate"], len(gradients) + 3)  # frozen and shifted counts
     if rates is None:
         return None
     hp = {k: float(v) for k, v in numbers.items()}
