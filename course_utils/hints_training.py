@@ -159,6 +159,10 @@ def _array(value, shape=None):
 
 
 def _unique(found):
+    """The one key found; "no_update" gives way to a mistake that explains the same (a schedule
+    frozen at a learning rate of 0 does not move either)."""
+    if len(found) > 1:
+        found = found - {"no_update"}
     return found.pop() if len(found) == 1 else None
 
 
