@@ -286,8 +286,7 @@ _SAMPLES = [
         per_class(AdamW="partial"),
         must_fail=("AdamW: in a tf.function", "AdamW: trains the lesson's network"),
         must_pass=("AdamW: other hyperparameters", "AdamW: a schedule as learning rate"),
-        # No hint yet: hints_training's frozen-counter rule freezes the count at 0, while a
-        # tf.function that creates variables on its first call traces twice (frozen at 1).
+        hint="step_counter_python_int",
     ),
     Sample(
         "adamw_sign",
