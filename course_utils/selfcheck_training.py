@@ -236,11 +236,22 @@ def check(obj, plot=True, name=None):
     expected, results = expectations()[name], []
     for case in public_cases(name):
         results.append((case.name, *_judge(obj, name, case, expected[case.name])))
-    report = SelfCheck(name, results)
+    report = SelfCheck(name, _step_count_hints(name, results))
     _print(report)
     if plot:
         report.figure = _plot(report, name, public_cases(name), expected)
     return report
+
+
+def _step_count_hints(name, results):
+    """A step count frozen in the compiled cases is a Python int only if the eager cases pass."""
+    cases = public_cases(name) if name == "AdamW" else []
+    if not any(not ok and not case.compiled for case, (_, ok, _, _) in zip(cases, results)):
+        return results
+    python_int, frozen = HINTS["step_counter_python_int"], HINTS["step_counter_not_advanced"]
+    return [
+        (case, ok, message.replace(python_int, frozen), got) for case, ok, message, got in results
+    ]
 
 
 def _judge(obj, name, case, expected):

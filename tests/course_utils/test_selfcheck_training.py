@@ -66,6 +66,7 @@ def test_each_mistake_fails_with_its_hint(name, buggy, bug):
     assert HINTS[bug] in given, report.results
     if bug != "step_counter_not_advanced":  # frozen at step 0, a warm-up never moves at all
         assert all(given), report.results  # every failing case explains itself
+    assert set(given) <= {HINTS[bug], ""}, report.results  # and none with another's hint
 
 
 def test_a_stub_is_told_to_be_written():
