@@ -15,6 +15,7 @@ student code.
 """
 
 import json
+import linecache
 import os
 import signal
 import sys
@@ -123,7 +124,11 @@ def run_cells(cells, namespace, timeout, emit):
     for cell in cells:
         emit(event=protocol.CELL_START, index=cell["index"])
         try:
-            code = compile(to_python(cell["source"]), f"<cell {cell['index']}>", "exec")
+            name, source = f"<cell {cell['index']}>", to_python(cell["source"])
+            # As IPython does: the source findable by name, so that tf.function's AutoGraph can
+            # read (and convert) functions defined in cells, and tracebacks can quote them.
+            linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+            code = compile(source, name, "exec")
             limited(timeout, f"cell {cell['index']}", exec, code, namespace)
         except BaseException as error:  # noqa: BLE001 - student code may raise anything, exit too
             emit(

@@ -65,6 +65,23 @@ def test_the_sandbox_sees_no_solutions_references_or_network():
 
 
 @needs_bwrap
+def test_tf_function_converts_python_control_flow_in_cells():
+    """Does AutoGraph convert a Python `if` on a tensor in a function defined in a cell (it
+    reads the cell's source, as in Jupyter), instead of failing as plain tracing would?"""
+    run = run_cells(
+        "import tensorflow as tf\n"
+        "@tf.function\n"
+        "def halve_if_large(x):\n"
+        "    if tf.reduce_sum(x) > 1.0:\n"
+        "        x = x / 2.0\n"
+        "    return x\n"
+        "print('HALVED', float(halve_if_large(tf.constant(4.0))))",
+        limits=sandbox.Limits(cell_seconds=20, startup_seconds=60, grace_seconds=2),
+    )
+    assert cell_events(run)[0]["status"] == "ok", cell_events(run)
+    assert "HALVED 2.0" in run.stdout
+
+
 def test_a_python_loop_times_out_inside_and_the_next_cell_runs():
     """Is an endless loop stopped by the in-process timer, leaving later cells unaffected?"""
     run = run_cells("while True:\n    pass", "print('after')")
