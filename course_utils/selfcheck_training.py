@@ -19,7 +19,6 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from course_utils.hints_training import (
     HINTS,
@@ -28,7 +27,6 @@ from course_utils.hints_training import (
     diagnose_exception,
     diagnose_schedule,
 )
-from course_utils.selfcheck import SelfCheck
 from course_utils.tolerance import absolute_tolerance, first_departure
 
 EXPECTATIONS = Path(__file__).parent / "expectations" / "adamw_training.json"
@@ -139,6 +137,8 @@ def public_cases(exercise: str) -> list:
 def keras_schedule(kwargs: dict):
     """Keras' CosineDecay with the warm-up of WarmupCosineDecay(**kwargs): the schedule the AdamW
     cases use (so that they check your AdamW whatever your schedule does)."""
+    import tensorflow as tf
+
     return tf.keras.optimizers.schedules.CosineDecay(
         0.0,
         kwargs["decay_steps"],
@@ -153,6 +153,8 @@ def keras_schedule(kwargs: dict):
 
 def run_clip(function, case):
     """(clipped gradients as lists, global norm) of function(grads, clip_norm)."""
+    import tensorflow as tf
+
     clipped, norm = function([tf.constant(g) for g in case.grads], case.clip_norm)
     return [np.asarray(c, dtype=np.float64).tolist() for c in clipped], float(norm)
 
@@ -165,6 +167,8 @@ def run_schedule(schedule_class, case):
 
 def run_adamw(optimizer_class, case):
     """The path: after each call, the list of the variables' values (nested lists)."""
+    import tensorflow as tf
+
     kwargs = dict(case.kwargs)
     if isinstance(kwargs["learning_rate"], dict):
         kwargs["learning_rate"] = keras_schedule(kwargs["learning_rate"])
@@ -216,7 +220,9 @@ def _tolerance(name, case):
     return 1e-6
 
 
-def _hint(name, case, answer):
+def hint(name, case, answer):
+    """The hint key for `answer` (as `check` gets it) on the public case `case` of exercise
+    `name`, or None; the grader asks the same of its copy of a submission's public cases."""
     if name == "clip_by_global_norm":
         return diagnose_clip(list(case.grads), case.clip_norm, answer)
     if name == "WarmupCosineDecay":
@@ -236,6 +242,8 @@ def check(obj, plot=True, name=None):
     expected, results = expectations()[name], []
     for case in public_cases(name):
         results.append((case.name, *_judge(obj, name, case, expected[case.name])))
+    from course_utils.selfcheck import SelfCheck  # imports TensorFlow: only when checking
+
     report = SelfCheck(name, _step_count_hints(name, results))
     _print(report)
     if plot:
@@ -277,7 +285,7 @@ def _judge(obj, name, case, expected):
         "AdamW": f"call {step}, value {index} of the variables",
     }[name]
     message = f"at {where}: expected {want_value:.7g}, got {got_value:.7g}."
-    key = _hint(name, case, answer)
+    key = hint(name, case, answer)
     return False, message + (HINT + HINTS[key] if key else ""), answer
 
 
