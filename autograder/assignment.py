@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import json
 import math
 from collections.abc import Callable
@@ -123,8 +124,9 @@ class Assignment:
     """A lesson as the engine sees it. Everything lesson-specific is a field here.
 
     Hooks (all run in the trusted grader, on plain data):
-    - `oracles`: {name: factory(case) -> class with the exercise's interface} for the cases whose
-      expected values come from an independent implementation (Keras, NumPy);
+    - `oracles`: {name: "module:attribute"}, the class (or function) with the exercise's
+      interface that gives the expected values of the cases naming it: an independent
+      implementation (Keras, NumPy), imported only when references are built;
     - `diagnose(submission, case, record) -> hint key | None`: the likeliest mistake behind a
       failed case (`submission` is `autograder.evaluate.Submission`), keys of `hints`;
     - `public_plots(run, references) -> [(title, PNG bytes)]`: the student's public runs drawn
@@ -219,7 +221,8 @@ class Assignment:
         """The class whose behaviour defines the expected result of `case`."""
         if case.oracle == "solution":
             return self.solution_class(case.exercise)
-        return self.oracles[case.oracle](case)
+        module, _, attribute = self.oracles[case.oracle].partition(":")
+        return getattr(importlib.import_module(module), attribute)
 
     def validate(self):
         """Raise ValueError when the declaration contradicts itself (checked at registration)."""
@@ -231,6 +234,9 @@ class Assignment:
                 raise ValueError(f"{self.name}: case {case.id} belongs to no test")
             if case.oracle != "solution" and case.oracle not in self.oracles:
                 raise ValueError(f"{self.name}: case {case.id} names an unknown oracle")
+        for name, target in self.oracles.items():
+            if not isinstance(target, str) or ":" not in target:
+                raise ValueError(f"{self.name}: oracle {name} is not 'module:attribute'")
         empty = [k for k in keys if not any((c.exercise, c.test) == k for c in self.cases)]
         if empty:
             raise ValueError(f"{self.name}: tests without a case: {sorted(empty)}")

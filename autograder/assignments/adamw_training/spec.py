@@ -304,25 +304,6 @@ def _cases():
     return tuple(cases.cases)
 
 
-def tf_clip(case):
-    """tf.clip_by_global_norm; TensorFlow imported on use."""
-    from autograder.assignments.adamw_training.oracles import tf_clip_by_global_norm
-
-    return tf_clip_by_global_norm
-
-
-def keras_cosine_decay(case):
-    from autograder.assignments.adamw_training.oracles import KerasWarmupCosineDecay
-
-    return KerasWarmupCosineDecay
-
-
-def keras_adamw(case):
-    from autograder.assignments.adamw_training.oracles import KerasAdamW
-
-    return KerasAdamW
-
-
 # --- Hints ----------------------------------------------------------------------------------------
 
 
@@ -552,6 +533,10 @@ def public_files():
     }
 
 
+ORACLES_MODULE = (
+    "autograder.assignments.adamw_training.oracles"  # imported when references are built
+)
+
 ASSIGNMENT = Assignment(
     name="adamw_training",
     title="Lesson 3: train a real network with your own AdamW",
@@ -565,9 +550,9 @@ ASSIGNMENT = Assignment(
     hints=hints_training.HINTS,
     mistakes=hints_training.MISTAKES,
     oracles={
-        "tf_clip": tf_clip,
-        "keras_cosine_decay": keras_cosine_decay,
-        "keras_adamw": keras_adamw,
+        "tf_clip": f"{ORACLES_MODULE}:tf_clip_by_global_norm",
+        "keras_cosine_decay": f"{ORACLES_MODULE}:KerasWarmupCosineDecay",
+        "keras_adamw": f"{ORACLES_MODULE}:KerasAdamW",
     },
     diagnose=diagnose,
     public_plots=public_plots,

@@ -171,25 +171,6 @@ def _cases():
     return tuple(cases.cases)
 
 
-def keras_nesterov(case):
-    """Keras' SGD(momentum=..., nesterov=True); TensorFlow imported on use."""
-    from autograder.assignments.optimizers_2d.oracles import KerasNesterov
-
-    return KerasNesterov
-
-
-def keras_adagrad(case):
-    from autograder.assignments.optimizers_2d.oracles import KerasAdagrad
-
-    return KerasAdagrad
-
-
-def keras_rmsprop(case):
-    from autograder.assignments.optimizers_2d.oracles import KerasRMSprop
-
-    return KerasRMSprop
-
-
 # --- Hints ----------------------------------------------------------------------------------------
 
 
@@ -345,6 +326,10 @@ def public_files():
     return {selfcheck_2d.EXPECTATIONS: ("expected", selfcheck_2d.build_expectations(classes))}
 
 
+ORACLES_MODULE = (
+    "autograder.assignments.optimizers_2d.oracles"  # imported when references are built
+)
+
 ASSIGNMENT = Assignment(
     name="optimizers_2d",
     title="Lesson 2: optimizers on surfaces of two variables",
@@ -359,9 +344,9 @@ ASSIGNMENT = Assignment(
     hints={**hints_2d.HINTS, "delegation": lesson_1.HINTS["delegation"]},
     mistakes={**hints_2d.MISTAKES, "delegation": lesson_1.MISTAKES["delegation"]},
     oracles={
-        "keras_nesterov": keras_nesterov,
-        "keras_adagrad": keras_adagrad,
-        "keras_rmsprop": keras_rmsprop,
+        "keras_nesterov": f"{ORACLES_MODULE}:KerasNesterov",
+        "keras_adagrad": f"{ORACLES_MODULE}:KerasAdagrad",
+        "keras_rmsprop": f"{ORACLES_MODULE}:KerasRMSprop",
     },
     diagnose=diagnose,
     public_plots=public_plots,

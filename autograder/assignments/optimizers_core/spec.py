@@ -112,20 +112,6 @@ def _cases():
     return tuple(cases.cases)
 
 
-def keras_sgd(case):
-    """Keras' SGD (momentum or not) for lesson 1's interface; TensorFlow imported on use."""
-    from autograder.assignments.optimizers_core.oracles import KerasSGD
-
-    return KerasSGD
-
-
-def numpy_adam(case):
-    """A float64 textbook Adam, independent of TensorFlow's arithmetic."""
-    from autograder.assignments.optimizers_core.oracles import NumpyAdam
-
-    return NumpyAdam
-
-
 def diagnose(submission, case, record):
     """The likeliest mistake behind a failed case, from course_utils.hints' vocabulary."""
     if case.driver == "variables":
@@ -233,6 +219,10 @@ def public_files():
     return {selfcheck.EXPECTATIONS: ("expected", expected)}
 
 
+ORACLES_MODULE = (
+    "autograder.assignments.optimizers_core.oracles"  # imported when references are built
+)
+
 ASSIGNMENT = Assignment(
     name="optimizers_core",
     title="Lesson 1: optimizers with Core APIs",
@@ -244,7 +234,10 @@ ASSIGNMENT = Assignment(
     folder=Path(__file__).parent,
     hints=vocabulary.HINTS,
     mistakes=vocabulary.MISTAKES,
-    oracles={"keras_sgd": keras_sgd, "numpy_adam": numpy_adam},
+    oracles={
+        "keras_sgd": f"{ORACLES_MODULE}:KerasSGD",
+        "numpy_adam": f"{ORACLES_MODULE}:NumpyAdam",
+    },
     diagnose=diagnose,
     public_plots=public_plots,
     public_files=public_files,

@@ -53,10 +53,6 @@ class NumpySign:
             var.assign(var.numpy() - np.float32(self.learning_rate) * np.sign(g.numpy()))
 
 
-def numpy_sign(case):
-    return NumpySign
-
-
 def _cases():
     cases = CaseList()
     cases.add(
@@ -152,7 +148,7 @@ def make(folder):
         folder=folder,
         hints=HINTS,
         mistakes=MISTAKES,
-        oracles={"numpy_sign": numpy_sign},
+        oracles={"numpy_sign": f"{__name__}:NumpySign"},
         diagnose=diagnose,
         solutions_dir=folder / "solutions",
         student_dir=folder / "notebooks",
