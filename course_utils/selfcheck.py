@@ -19,6 +19,7 @@ import tensorflow as tf
 from course_utils.convergence import exact_graph_arithmetic, value_and_gradient_function
 from course_utils.hints import HINTS, diagnose, diagnose_several
 from course_utils.losses import grad, loss
+from course_utils.selfcheck_report import HINT, SelfCheck
 from course_utils.tolerance import absolute_tolerance, first_departure
 
 EXPECTATIONS = Path(__file__).parent / "expectations" / "optimizers_core.json"
@@ -73,21 +74,6 @@ def expectations():
     return json.loads(EXPECTATIONS.read_text())["expected"]
 
 
-class SelfCheck:
-    """The outcome of `check`: one (name, passed, message, path) per case, and a figure."""
-
-    def __init__(self, optimizer, results, figure=None):
-        self.optimizer, self.results, self.figure = optimizer, results, figure
-
-    @property
-    def passed(self):
-        return all(ok for _, ok, _, _ in self.results)
-
-    def __repr__(self):
-        done = sum(ok for _, ok, _, _ in self.results)
-        return f"<SelfCheck of {self.optimizer}: {done} of {len(self.results)} public cases pass>"
-
-
 def check(optimizer_class, plot=True, name=None):
     """Run `optimizer_class` on the public cases, print what differs, plot the paths.
 
@@ -124,7 +110,7 @@ def _judge(optimizer_class, name, settings, expected, singles_pass):
     where = f", variable {'ab'[i]}" if len(settings["init"]) > 1 else ""
     message = f"at step {step}{where}: expected {want:.7g}, got {got:.7g}."
     key = _hint(name, settings, path, expected, i, singles_pass)
-    return False, message + (f"\n      Hint: {HINTS[key]}" if key else ""), path
+    return False, message + (HINT + HINTS[key] if key else ""), path
 
 
 def _hint(name, settings, path, expected, index, singles_pass):

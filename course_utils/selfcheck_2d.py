@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_utils.hints_2d import HINTS, diagnose, diagnose_several
-from course_utils.selfcheck import SelfCheck
+from course_utils.selfcheck_report import HINT, SelfCheck, print_report
 from course_utils.surfaces import HIMMELBLAU, ROSENBROCK, SADDLE, VALLEY, Surface
 from course_utils.tolerance import absolute_tolerance, first_departure
 
@@ -38,7 +38,6 @@ SETTINGS = {
 STEPS = 40
 TWO_VARIABLE_STEPS = 30
 TWO_VARIABLE_STARTS = (VALLEY.start, (6.0, -1.0))
-HINT = "\n      Hint: "
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,7 +135,7 @@ def check(optimizer_class, plot=True, name=None):
         verdict = _judge(optimizer_class, name, case, expected[case.name], singles_pass)
         results.append((case.name, *verdict))
     report = SelfCheck(name, results)
-    _print(report)
+    print_report(report, "the notebook's own runs, their first steps")
     if plot:
         report.figure = _plot(report, public_cases(name), expected)
     return report
@@ -171,22 +170,6 @@ def _coordinate(case, index):
     """'x' or 'y' of the variable; with several, which variable too."""
     axis = "xy"[index % 2]
     return axis if len(case.starts) == 1 else f"{axis} of variable {'ab'[index // 2]}"
-
-
-def _print(report):
-    print(
-        f"Self-check of {report.optimizer} on the public cases (the notebook's own runs, their "
-        "first steps). The grader runs more cases than these."
-    )
-    hints_given = set()
-    for case, ok, message, _ in report.results:
-        message, _, hint = message.partition(HINT)
-        if hint:
-            message += HINT + ("as above." if hint in hints_given else hint)
-            hints_given.add(hint)
-        print(f"  {'PASS' if ok else 'FAIL'}  {case}" + ("" if ok else f": {message}"))
-    done = sum(ok for _, ok, _, _ in report.results)
-    print(f"{done} of {len(report.results)} public cases pass.")
 
 
 def _plot(report, cases, expected):

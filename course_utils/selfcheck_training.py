@@ -27,11 +27,11 @@ from course_utils.hints_training import (
     diagnose_exception,
     diagnose_schedule,
 )
+from course_utils.selfcheck_report import HINT, SelfCheck, print_report
 from course_utils.tolerance import absolute_tolerance, first_departure
 
 EXPECTATIONS = Path(__file__).parent / "expectations" / "adamw_training.json"
 EXERCISES = ("clip_by_global_norm", "WarmupCosineDecay", "AdamW")
-HINT = "\n      Hint: "
 SHAPES = ((3, 2), (2,), ())  # the variables of the AdamW cases
 STARTS = (0.5, -1.0, 2.0)  # their starting values are STARTS[i] + formula
 ADAMW_STEPS = 30
@@ -242,10 +242,8 @@ def check(obj, plot=True, name=None):
     expected, results = expectations()[name], []
     for case in public_cases(name):
         results.append((case.name, *_judge(obj, name, case, expected[case.name])))
-    from course_utils.selfcheck import SelfCheck  # imports TensorFlow: only when checking
-
     report = SelfCheck(name, _step_count_hints(name, results))
-    _print(report)
+    print_report(report, "inputs the notebook shows")
     if plot:
         report.figure = _plot(report, name, public_cases(name), expected)
     return report
@@ -287,22 +285,6 @@ def _judge(obj, name, case, expected):
     message = f"at {where}: expected {want_value:.7g}, got {got_value:.7g}."
     key = hint(name, case, answer)
     return False, message + (HINT + HINTS[key] if key else ""), answer
-
-
-def _print(report):
-    print(
-        f"Self-check of {report.optimizer} on the public cases (inputs the notebook shows). The "
-        "grader runs more cases than these."
-    )
-    hints_given = set()
-    for case, ok, message, _ in report.results:
-        message, _, hint = message.partition(HINT)
-        if hint:
-            message += HINT + ("as above." if hint in hints_given else hint)
-            hints_given.add(hint)
-        print(f"  {'PASS' if ok else 'FAIL'}  {case}" + ("" if ok else f": {message}"))
-    done = sum(ok for _, ok, _, _ in report.results)
-    print(f"{done} of {len(report.results)} public cases pass.")
 
 
 def _plot(report, name, cases, expected):
