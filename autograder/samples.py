@@ -125,6 +125,13 @@ class Kit:
         """build(folder) for a notebook made by `make()`."""
         return self.file_builder(lambda: nbformat.writes(make()).encode())
 
+    def other_lesson(self, name: str = "optimizers_core") -> Callable[[Path], Path]:
+        """build(folder) for lesson `name`'s released notebook saved under this assignment's
+        notebook name (a student who handed in the wrong lesson)."""
+        from autograder import assignments
+
+        return self.file_builder(lambda: assignments.get(name).student_notebook.read_bytes())
+
     def per_class(self, word: str = "full", **exceptions: str) -> dict[str, str]:
         """An expectation: `word` for every exercise, except those given by name."""
         return {name: exceptions.get(name, word) for name in self.assignment.exercises}

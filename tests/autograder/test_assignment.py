@@ -1,12 +1,16 @@
 """Every assignment of the course, checked against the engine's contract (no pinned counts)."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
 from autograder import assignments, build_references, compare
 from autograder.assignment import DEFINED
 from autograder.guest.runner import load_guest
+from autograder.paths import ROOT
+from autograder.run_submission import SubmissionRun
 
 COURSE = assignments.all_assignments()
 each = pytest.mark.parametrize("assignment", COURSE, ids=[a.name for a in COURSE])
@@ -53,6 +57,49 @@ def test_references_are_plain_json_for_every_case(assignment):
     """Is there one result per case, readable as JSON without any code?"""
     document = json.loads(assignment.references_path.read_text())
     assert set(document["cases"]) == set(assignment.case_by_id)
+
+
+def correct_run(assignment):
+    """The SubmissionRun of a submission whose every case gave the expected result."""
+    references = assignment.references()
+    results = {c.id: {"result": references[c.id], "error": None} for c in assignment.cases}
+    return SubmissionRun(
+        classes=dict.fromkeys(assignment.exercises, {"defined": True}), results=results
+    )
+
+
+@each
+def test_public_plots_draw_each_exercise_from_its_public_cases(assignment):
+    """One PNG per exercise, in order, for a correct run; none for a run without results."""
+    plots = assignment.public_plots(correct_run(assignment), assignment.references())
+    assert [title.split(":")[0] for title, _ in plots] == list(assignment.exercises)
+    assert all(png.startswith(b"\x89PNG") for _, png in plots)
+    failed = SubmissionRun(results={c.id: {"error": "boom"} for c in assignment.cases})
+    assert assignment.public_plots(failed, assignment.references()) == []
+
+
+NO_TENSORFLOW = """
+import sys
+from autograder import assignments
+from autograder.evaluate import Submission
+from autograder.run_submission import SubmissionRun
+
+assignment = assignments.get(sys.argv[1])
+references = assignment.references()
+run = SubmissionRun(results={c.id: {"result": references[c.id]} for c in assignment.cases})
+submission = Submission(run, assignment.references(), assignment)
+for case in assignment.cases:
+    assignment.diagnose(submission, case, run.results[case.id])
+assert assignment.public_plots(run, assignment.references())
+assert "tensorflow" not in sys.modules, "tensorflow imported"
+"""
+
+
+@each
+def test_scoring_hints_and_plots_import_no_tensorflow(assignment):
+    """Do the declaration, its hints (replayed in NumPy) and its plots run in a process without
+    TensorFlow (it costs seconds per grading worker)?"""
+    subprocess.run([sys.executable, "-c", NO_TENSORFLOW, assignment.name], check=True, cwd=ROOT)
 
 
 @each

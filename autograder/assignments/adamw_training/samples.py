@@ -191,13 +191,6 @@ def variant(**bug):
     return built(**(VARIANT | bug))
 
 
-def other_lesson():
-    """Lesson 1's released notebook, named as lesson 3's."""
-    from autograder.assignments import get
-
-    return get("optimizers_core").student_notebook.read_bytes()
-
-
 per_class = KIT.per_class
 _SAMPLES = [
     Sample("solution", "the solution notebook's cells", built(), per_class()),
@@ -323,7 +316,7 @@ _SAMPLES = [
     Sample(
         "lesson_1_notebook",
         "lesson 1's notebook submitted as lesson 3's: not graded",
-        KIT.file_builder(other_lesson),
+        KIT.other_lesson(),
         {},
         messages=("optimizers_core",),
     ),

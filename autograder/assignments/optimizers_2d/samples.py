@@ -92,13 +92,6 @@ def bug(grade_id, *changes):
     return KIT.notebook_builder(lambda: solved(**{grade_id: KIT.edited(grade_id, *changes)}))
 
 
-def other_lesson():
-    """Lesson 1's released notebook, named as lesson 2's."""
-    from autograder.assignments import get
-
-    return get("optimizers_core").student_notebook.read_bytes()
-
-
 per_class = KIT.per_class
 _SAMPLES = [
     Sample("solution", "the solution notebook's bodies", KIT.notebook_builder(solved), per_class()),
@@ -241,7 +234,7 @@ _SAMPLES = [
     Sample(
         "lesson_1_notebook",
         "lesson 1's notebook submitted as lesson 2's: not graded",
-        KIT.file_builder(other_lesson),
+        KIT.other_lesson(),
         {},
         messages=("optimizers_core",),
     ),
