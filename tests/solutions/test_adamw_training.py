@@ -11,6 +11,7 @@ from nbclient import NotebookClient
 
 from autograder import assignments, generate, paths
 from autograder.execute import stream_text
+from tests.solutions.streams import gradient_steps, new_variables, notebook_exercises
 
 NOTEBOOK = paths.SOLUTIONS_DIR / "adamw_training.ipynb"
 EXERCISES = {  # grade_id: (name, how it is defined)
@@ -20,7 +21,6 @@ EXERCISES = {  # grade_id: (name, how it is defined)
 }
 # Calls that start a training run or draw a figure: never in a cell the grader runs.
 EXPERIMENTS = ("train", "training_curves", "learning_rate_curves", "digit_grid", "check")
-SHAPES = [(), (3,), (2, 4), (2, 4)]
 
 
 def solution_notebook():
@@ -30,26 +30,8 @@ def solution_notebook():
 @pytest.fixture(scope="module")
 def solutions():
     """The notebook's solutions, exec'd from its exercise cells (markers removed)."""
-    namespace = {}
-    exec(generate.solutions_module_source(solution_notebook(), NOTEBOOK.name), namespace)  # noqa: S102
+    namespace = notebook_exercises(NOTEBOOK)
     return {name: namespace[name] for name, _ in EXERCISES.values()}
-
-
-def gradient_steps(seed, steps):
-    """Fixed pseudo-random gradients for SHAPES, of scales from 1e-3 to 1e2, one list per step."""
-    rng = np.random.default_rng(seed)
-    return [
-        [
-            (rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3)).astype(np.float32)
-            for shape in SHAPES
-        ]
-        for _ in range(steps)
-    ]
-
-
-def new_variables(seed):
-    rng = np.random.default_rng(seed)
-    return [tf.Variable(rng.uniform(-2, 2, shape).astype(np.float32)) for shape in SHAPES]
 
 
 def keras_cosine(peak_learning_rate, warmup_steps, decay_steps, alpha=0.0):

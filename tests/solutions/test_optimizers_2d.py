@@ -19,6 +19,7 @@ from nbclient import NotebookClient
 
 from autograder import assignments, generate, paths
 from autograder.execute import stream_text
+from tests.solutions.streams import gradient_steps, new_variables, notebook_exercises
 
 NOTEBOOK = paths.SOLUTIONS_DIR / "optimizers_2d.ipynb"
 OUTCOMES = Path(__file__).with_name("optimizers_2d_outcomes.json")
@@ -36,7 +37,6 @@ HIDDEN_LIKE = {
     "Adagrad": [{"initial_accumulator_value": 0.5, "epsilon": 1e-2}, {}],
     "RMSprop": [{"rho": 0.7, "epsilon": 1e-3}, {"rho": 0.99}, {}],
 }
-SHAPES = [(), (3,), (2, 4), (2, 4)]  # two variables of the same shape
 STEPS = 200
 # Calls that draw one figure each (a self-check's `check` draws its paths).
 PLOTS = ("contour_paths", "compare_on_surfaces", "loss_curves", "effective_learning_rates", "check")
@@ -49,26 +49,8 @@ def solution_notebook():
 @pytest.fixture(scope="module")
 def classes():
     """The notebook's solution classes, exec'd from its exercise cells (markers removed)."""
-    namespace = {}
-    exec(generate.solutions_module_source(solution_notebook(), NOTEBOOK.name), namespace)
+    namespace = notebook_exercises(NOTEBOOK)
     return {name: namespace[name] for name, _ in EXERCISES.values()}
-
-
-def gradient_steps(seed, steps):
-    """Fixed pseudo-random gradients for SHAPES, of scales from 1e-3 to 1e2, one list per step."""
-    rng = np.random.default_rng(seed)
-    return [
-        [
-            (rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3)).astype(np.float32)
-            for shape in SHAPES
-        ]
-        for _ in range(steps)
-    ]
-
-
-def new_variables(seed):
-    rng = np.random.default_rng(seed)
-    return [tf.Variable(rng.uniform(-2, 2, shape).astype(np.float32)) for shape in SHAPES]
 
 
 def largest_difference(ours, keras):
