@@ -19,7 +19,7 @@ import tensorflow as tf
 from course_utils.convergence import exact_graph_arithmetic, value_and_gradient_function
 from course_utils.hints import HINTS, diagnose, diagnose_several
 from course_utils.losses import grad, loss
-from course_utils.selfcheck_report import HINT, SelfCheck
+from course_utils.selfcheck_report import HINT, SelfCheck, print_report
 from course_utils.tolerance import absolute_tolerance, first_departure
 
 EXPECTATIONS = Path(__file__).parent / "expectations" / "optimizers_core.json"
@@ -89,7 +89,7 @@ def check(optimizer_class, plot=True, name=None):
             (case, *_judge(optimizer_class, name, settings, expected[case], singles_pass))
         )
     report = SelfCheck(name, results)
-    _print(report, expected)
+    print_report(report, "the notebook's own runs")
     if plot:
         report.figure = _plot(report, expected)
     return report
@@ -124,17 +124,6 @@ def _hint(name, settings, path, expected, index, singles_pass):
     got = [row[index] for row in path]
     want = [row[index] for row in expected]
     return diagnose(name, settings["init"][index], got, want, lr)
-
-
-def _print(report, expected):
-    print(
-        f"Self-check of {report.optimizer} on the public cases (the notebook's own runs). "
-        "The grader runs more cases than these."
-    )
-    for case, ok, message, _ in report.results:
-        print(f"  {'PASS' if ok else 'FAIL'}  {case}" + ("" if ok else f": {message}"))
-    done = sum(ok for _, ok, _, _ in report.results)
-    print(f"{done} of {len(report.results)} public cases pass.")
 
 
 def _plot(report, expected):

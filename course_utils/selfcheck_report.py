@@ -1,7 +1,7 @@
 """What every lesson's self-check returns and prints (no TensorFlow here).
 
 `SelfCheck` holds one (case, passed, message, answer) per public case; `print_report` prints them,
-each hint once (a later case with the same hint says "as above.").
+each hint once (a later case with the same hint, or the same whole message, says "as above.").
 """
 
 HINT = "\n      Hint: "  # starts the hint in a case's message
@@ -28,12 +28,16 @@ def print_report(report, cases_are):
         f"Self-check of {report.optimizer} on the public cases ({cases_are}). The grader runs "
         "more cases than these."
     )
-    hints_given = set()
+    given = set()
     for case, ok, message, _ in report.results:
         message, _, hint = message.partition(HINT)
         if hint:
-            message += HINT + ("as above." if hint in hints_given else hint)
-            hints_given.add(hint)
+            message += HINT + ("as above." if hint in given else hint)
+            given.add(hint)
+        elif not ok and message in given:
+            message = "as above."
+        elif not ok:
+            given.add(message)
         print(f"  {'PASS' if ok else 'FAIL'}  {case}" + ("" if ok else f": {message}"))
     done = sum(ok for _, ok, _, _ in report.results)
     print(f"{done} of {len(report.results)} public cases pass.")

@@ -97,3 +97,14 @@ def test_unknown_classes_are_refused():
 
     with pytest.raises(ValueError, match="GradientDescent, Momentum, Adam"):
         check(Lion)
+
+
+@pytest.mark.parametrize(
+    "cls, name, hint", [(Stub, "Adam", "not_implemented"), (SignFlipped, "GradientDescent", "sign")]
+)
+def test_each_hint_is_printed_once(cls, name, hint, capsys):
+    """Does a message repeated over the public cases print in full once, then "as above."?"""
+    report = check(cls, plot=False, name=name)
+    out = capsys.readouterr().out
+    failures = sum(not ok for _, ok, _, _ in report.results)
+    assert failures > 1 and out.count(HINTS[hint]) == 1 and "as above." in out
