@@ -1,21 +1,25 @@
-"""Lesson 4's small problems: a loss of a few variables whose gradient and Hessian are known
-exactly, in NumPy (float64), and the same loss written with TensorFlow for the exercises.
+"""Small deterministic problems for lesson 4, with their loss, gradient and Hessian exact in NumPy.
 
-    p = problem("regression", seed=0)
-    p.loss(p.values), p.gradient(p.values), p.hessian(p.values)   # NumPy
-    variables = p.variables()                                     # fresh tf.Variables at p.values
-    loss_fn = p.loss_fn(variables)                                # what SAM.minimize takes
+Every problem has three variables of different shapes, a matrix W (3 x 4), a vector b (4) and a
+scalar s, and the same loss of theta = (W, b, s) flattened and concatenated:
 
-Every problem has three variables: a 3x2 matrix W, a vector b of 2 and a scalar c (9 numbers;
-flattened in that order, each in C order, for the Hessian).
-- "regression": a tiny network on fixed data, c + tanh(X W + b) . u against targets y, with a
-  squared error and an L2 term on W. Its Hessian is the complex-step derivative of its
-  closed-form gradient (exact to rounding: no subtraction).
-- "minimum" and "saddle": L(x) = 1/2 (x - m)' A (x - m) + k/12 sum((x - m)^4) at x = m, a
-  minimum (A positive definite) or a saddle (A indefinite, its largest-magnitude eigenvalue
-  negative). At m the Hessian is A, whose largest-magnitude eigenvalue is at least GAP times the
-  next one's magnitude: power iteration converges fast.
-TensorFlow is imported only by `variables` and `loss_fn`.
+    pred_i = s * sum_k v_k tanh(x_i W + b)_k                  (a one-hidden-layer tanh model)
+    L(theta) = 1/(2n) sum_i (pred_i - y_i)^2 + lambda/2 |theta|^2
+               - t . theta + 1/2 (theta - theta0)^T Q (theta - theta0)
+
+on fixed data x (n x 3), y (n) and fixed output weights v (4), all drawn from the seed.
+
+- "regression": t = 0, Q = 0; a point from which SAM around SGD or Adam makes visible progress.
+- "minimum": a strict local minimum theta0 (t cancels the gradient there) whose Hessian is
+  positive definite with one dominant eigenvalue: Q = alpha I + kappa q q^T.
+- "saddle": the same stationary point with Q = alpha I - kappa q q^T: one negative eigenvalue,
+  the largest in magnitude, all others positive.
+
+alpha makes the rest of the Hessian positive definite (smallest eigenvalue at least 0.1) and
+kappa = 4 times its largest eigenvalue, so the top eigenvalue outweighs the second by at least 3
+(Weyl's interlacing for a rank-one update): power iteration converges to it quickly.
+
+Importing this module does not import TensorFlow; `Problem.variables` and `Problem.loss_fn` do.
 """
 
 import dataclasses
@@ -23,143 +27,178 @@ import dataclasses
 import numpy as np
 
 NAMES = ("regression", "minimum", "saddle")
-SHAPES = ((3, 2), (2,), ())
-SIZE = sum(int(np.prod(s, dtype=int)) for s in SHAPES)
-GAP = 1.6  # |largest eigenvalue| / |next one| at the "minimum" and "saddle" points
-SAMPLES = 12  # data points of "regression"
-L2 = 0.01
-QUARTIC = 0.5
+SHAPES = ((3, 4), (4,), ())  # W, b, s
+SAMPLES = 16
+WEIGHT_DECAY = 0.01
+_GAP_FACTOR = 4.0  # kappa / largest eigenvalue of the rest of the Hessian
+_MARGIN = 0.1  # smallest eigenvalue of the rest of the Hessian
 
 
-def flatten(values):
-    """One float64 vector of every element of `values` (arrays of SHAPES), in order."""
-    return np.concatenate([np.ravel(np.asarray(v)) for v in values])
+def flatten(values) -> np.ndarray:
+    """The values' entries concatenated in order (each array row-major) into one float64 vector."""
+    return np.concatenate([np.ravel(np.asarray(value, dtype=np.float64)) for value in values])
 
 
-def unflatten(x):
-    """The arrays of SHAPES that `flatten` made `x` from."""
-    out, at = [], 0
-    for shape in SHAPES:
-        size = int(np.prod(shape, dtype=int))
-        out.append(np.reshape(x[at : at + size], shape))
-        at += size
-    return out
+def unflatten(theta) -> list[np.ndarray]:
+    """The inverse of `flatten`: arrays shaped like the problems' variables (W, b, s)."""
+    theta = np.asarray(theta, dtype=np.float64)
+    sizes = [int(np.prod(shape)) for shape in SHAPES]
+    pieces = np.split(theta, np.cumsum(sizes)[:-1])
+    return [piece.reshape(shape) for piece, shape in zip(pieces, SHAPES)]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Problem:
-    """A loss of W, b, c with its exact gradient and Hessian; `values` is the starting point."""
+    """A loss of (W, b, s) as the module docstring writes it, and the point `values` to study.
+
+    `loss`, `gradient` and `hessian` take a list of arrays like `values`; the Hessian is over the
+    flattened concatenation (see `flatten`). `variables()` makes fresh tf.Variables at the point
+    and `loss_fn(variables)` the zero-argument callable computing the same loss with TensorFlow.
+    """
 
     name: str
     seed: int
-    values: tuple  # float64 arrays of SHAPES
-    data: dict  # the problem's constants (NumPy arrays)
+    x: np.ndarray  # (n, 3)
+    y: np.ndarray  # (n,)
+    v: np.ndarray  # (4,) output weights
+    weight_decay: float
+    tilt: np.ndarray  # t, flat
+    center: np.ndarray  # theta0, flat
+    curvature: np.ndarray  # Q, (p, p) symmetric
+    values: tuple[np.ndarray, ...]
 
-    def loss(self, values):
-        if self.name == "regression":
-            return float(_regression(self.data, values)[0])
-        return float(_polynomial(self.data, flatten(values))[0])
+    def _forward(self, values):
+        weights, bias, scale = (np.asarray(value, dtype=np.float64) for value in values)
+        hidden = np.tanh(self.x @ weights + bias)  # a, (n, h)
+        output = hidden @ self.v  # u, (n,)
+        return hidden, output, scale * output - self.y, float(scale)
 
-    def gradient(self, values):
-        """dL/dW, dL/db, dL/dc: arrays shaped like `values`."""
-        if self.name == "regression":
-            return _regression(self.data, values)[1]
-        return unflatten(_polynomial(self.data, flatten(values))[1])
+    def loss(self, values) -> float:
+        _, _, residual, _ = self._forward(values)
+        theta = flatten(values)
+        offset = theta - self.center
+        return float(
+            0.5 * np.mean(residual**2)
+            + 0.5 * self.weight_decay * theta @ theta
+            - self.tilt @ theta
+            + 0.5 * offset @ self.curvature @ offset
+        )
 
-    def hessian(self, values):
-        """The SIZE x SIZE Hessian over the flattened variables."""
-        x = flatten(values).astype(np.float64)
-        if self.name != "regression":
-            return _polynomial(self.data, x)[2]
-        step = 1e-30  # complex step: Im g(x + i h e_j) / h is the exact column j
-        columns = []
-        for j in range(SIZE):
-            z = x.astype(np.complex128)
-            z[j] += 1j * step
-            columns.append(flatten(_regression(self.data, unflatten(z))[1]).imag / step)
-        hessian = np.stack(columns, axis=1)
-        return (hessian + hessian.T) / 2
+    def _regression_gradient(self, values) -> np.ndarray:
+        hidden, output, residual, scale = self._forward(values)
+        inputs = np.hstack([self.x, np.ones((len(self.x), 1))])  # [x_i, 1]: z = inputs @ [W; b]
+        slope = scale * self.v * (1.0 - hidden**2)  # d pred_i / d z_ik
+        d_layer = inputs.T @ (residual[:, None] * slope) / len(self.x)  # ((d+1), h)
+        d_scale = np.mean(residual * output)
+        return np.concatenate([d_layer.ravel(), [d_scale]])
 
-    def variables(self, dtype=None):
-        """Fresh tf.Variables holding `values` (float64 unless `dtype` says otherwise)."""
+    def gradient(self, values) -> list[np.ndarray]:
+        theta = flatten(values)
+        flat = (
+            self._regression_gradient(values)
+            + self.weight_decay * theta
+            - self.tilt
+            + self.curvature @ (theta - self.center)
+        )
+        return unflatten(flat)
+
+    def hessian(self, values) -> np.ndarray:
+        hidden, output, residual, scale = self._forward(values)
+        n, hidden_size = hidden.shape
+        inputs = np.hstack([self.x, np.ones((n, 1))])
+        derivative = 1.0 - hidden**2  # tanh'
+        # Jacobian of pred_i: scale * v_k * tanh'(z_ik) * inputs_ij for (j, k); output_i for s.
+        jac_layer = inputs[:, :, None] * (scale * self.v * derivative)[:, None, :]
+        jacobian = np.hstack([jac_layer.reshape(n, -1), output[:, None]])  # (n, p)
+        hessian = jacobian.T @ jacobian
+        # Plus sum_i r_i times the Hessian of pred_i: diagonal in k within the layer block, ...
+        curvature = residual[:, None] * scale * self.v * (-2.0 * hidden * derivative)  # (n, h)
+        layer = np.einsum("ij,il,ik->jkl", inputs, inputs, curvature)  # [j, k, j']
+        block = np.einsum("jkl,km->jklm", layer, np.eye(hidden_size))  # delta_kk'
+        size = inputs.shape[1] * hidden_size
+        hessian[:size, :size] += block.reshape(size, size)
+        # ... and d^2 pred_i / d z_ik d s = v_k tanh'(z_ik).
+        cross = inputs.T @ (residual[:, None] * self.v * derivative)  # (d+1, h)
+        hessian[:size, size] += cross.ravel()
+        hessian[size, :size] += cross.ravel()
+        hessian /= n
+        return hessian + self.weight_decay * np.eye(len(hessian)) + self.curvature
+
+    def variables(self, dtype=None) -> list:
+        """Fresh tf.Variables (float64 unless `dtype` says otherwise) at the point `values`."""
         import tensorflow as tf
 
-        dtype = dtype or tf.float64
-        return [tf.Variable(np.asarray(v), dtype=dtype) for v in self.values]
+        dtype = tf.float64 if dtype is None else dtype
+        return [
+            tf.Variable(tf.constant(value, dtype=dtype), name=name)
+            for value, name in zip(self.values, ("W", "b", "s"))
+        ]
 
     def loss_fn(self, variables):
-        """A zero-argument callable: the loss at the variables' current values (TensorFlow)."""
+        """A zero-argument callable: the loss at the variables' current values, in TensorFlow."""
         import tensorflow as tf
 
-        dtype = variables[0].dtype
-        data = {k: tf.constant(v, dtype=dtype) for k, v in self.data.items()}
-        W, b, c = variables
-        if self.name == "regression":
-
-            def loss_fn():
-                hidden = tf.tanh(data["X"] @ W + b)
-                residual = c + tf.linalg.matvec(hidden, data["u"]) - data["y"]
-                mean = tf.reduce_mean(tf.square(residual)) / 2
-                return mean + L2 / 2 * tf.reduce_sum(tf.square(W))
-
-            return loss_fn
+        weights, bias, scale = variables
+        dtype = weights.dtype
+        x, y, v = (tf.constant(array, dtype=dtype) for array in (self.x, self.y, self.v))
+        tilt, center = tf.constant(self.tilt, dtype=dtype), tf.constant(self.center, dtype=dtype)
+        curvature = tf.constant(self.curvature, dtype=dtype)
+        decay = tf.constant(self.weight_decay, dtype=dtype)
+        quadratic = bool(np.any(self.tilt) or np.any(self.curvature))
 
         def loss_fn():
-            x = tf.concat([tf.reshape(W, [-1]), tf.reshape(b, [-1]), tf.reshape(c, [-1])], 0)
-            d = x - data["m"]
-            quadratic = tf.reduce_sum(d * tf.linalg.matvec(data["A"], d)) / 2
-            return quadratic + QUARTIC / 12 * tf.reduce_sum(d**4)
+            residual = scale * tf.linalg.matvec(tf.tanh(x @ weights + bias), v) - y
+            theta = tf.concat([tf.reshape(variable, [-1]) for variable in variables], axis=0)
+            loss = 0.5 * tf.reduce_mean(tf.square(residual))
+            loss += 0.5 * decay * tf.reduce_sum(tf.square(theta))
+            if quadratic:
+                offset = theta - center
+                loss += 0.5 * tf.reduce_sum(offset * tf.linalg.matvec(curvature, offset))
+                loss -= tf.reduce_sum(tilt * theta)
+            return loss
 
         return loss_fn
 
 
-def _regression(data, values):
-    """(loss, gradient) of the tiny network; complex-safe (no abs, no conjugate)."""
-    W, b, c = values
-    X, u, y = data["X"], data["u"], data["y"]
-    hidden = np.tanh(X @ W + b)
-    residual = c + hidden @ u - y
-    n = len(y)
-    loss = residual @ residual / (2 * n) + L2 / 2 * np.sum(W * W)
-    d_out = residual / n
-    d_pre = np.outer(d_out, u) * (1 - hidden * hidden)
-    return loss, [X.T @ d_pre + L2 * W, d_pre.sum(axis=0), d_out.sum()]
+def _random_values(rng, spread) -> tuple[np.ndarray, ...]:
+    return tuple(
+        np.asarray(rng.normal(0.0, scale, shape), dtype=np.float64)
+        for shape, scale in zip(SHAPES, spread)
+    )
 
 
-def _polynomial(data, x):
-    """(loss, gradient, Hessian) of 1/2 d'Ad + k/12 sum(d^4), d = x - m."""
-    A, m = data["A"], data["m"]
-    d = x - m
-    loss = d @ A @ d / 2 + QUARTIC / 12 * np.sum(d**4)
-    gradient = A @ d + QUARTIC / 3 * d**3
-    return loss, gradient, A + np.diag(QUARTIC * d**2)
-
-
-def _spectrum(rng, negative):
-    """Eigenvalues: the top one of magnitude 4 to 6 (negative for a saddle), the others within
-    1/GAP of it (some negative at a saddle, all positive at a minimum)."""
-    top = rng.uniform(4.0, 6.0)
-    bound = top / GAP
-    rest = rng.uniform(-bound if negative else 0.2, bound, size=SIZE - 1)
-    return np.concatenate([[-top if negative else top], rest])
-
-
-def problem(name="regression", seed=0):
-    """The problem `name` (one of NAMES) with data and starting point drawn from `seed`."""
+def problem(name: str, seed: int = 0) -> Problem:
+    """The problem `name` (one of NAMES); `seed` draws its data and point."""
     if name not in NAMES:
-        raise ValueError(f"no problem {name!r}; choose from {', '.join(NAMES)}")
+        raise ValueError(f"unknown problem {name!r}; choose one of {NAMES}")
     rng = np.random.default_rng([NAMES.index(name), seed])
+    x = rng.normal(0.0, 1.0, (SAMPLES, SHAPES[0][0]))
+    v = rng.normal(0.0, 1.0, SHAPES[1])
+    teacher = _random_values(rng, (1.0, 0.5, 1.0))
+    hidden = np.tanh(x @ teacher[0] + teacher[1])
+    y = float(teacher[2]) * hidden @ v + rng.normal(0.0, 0.1, SAMPLES)
+    values = _random_values(rng, (0.5, 0.1, 0.5))
+    size = len(flatten(values))
+    zero = np.zeros(size)
+    base = Problem(name, seed, x, y, v, WEIGHT_DECAY, zero, zero, np.zeros((size, size)), values)
     if name == "regression":
-        data = {
-            "X": rng.normal(size=(SAMPLES, 3)),
-            "u": np.array([1.5, -1.0]),
-            "y": rng.normal(size=SAMPLES),
-        }
-        values = [rng.normal(scale=0.8, size=s) for s in SHAPES]
-    else:
-        q, _ = np.linalg.qr(rng.normal(size=(SIZE, SIZE)))
-        A = q @ np.diag(_spectrum(rng, name == "saddle")) @ q.T
-        data = {"A": (A + A.T) / 2, "m": rng.normal(size=SIZE)}
-        values = unflatten(data["m"].copy())
-    values = tuple(np.asarray(v, dtype=np.float64) for v in values)
-    return Problem(name, seed, values, data)
+        return _frozen(base)
+    theta = flatten(values)
+    rest = base.hessian(values)
+    eigenvalues = np.linalg.eigvalsh(rest)
+    alpha = max(0.0, _MARGIN - eigenvalues[0])
+    kappa = _GAP_FACTOR * (eigenvalues[-1] + alpha)
+    direction = rng.normal(0.0, 1.0, size)
+    direction /= np.linalg.norm(direction)
+    sign = 1.0 if name == "minimum" else -1.0
+    curvature = alpha * np.eye(size) + sign * kappa * np.outer(direction, direction)
+    tilt = flatten(base.gradient(values))  # cancels the gradient at theta0
+    return _frozen(dataclasses.replace(base, tilt=tilt, center=theta, curvature=curvature))
+
+
+def _frozen(result: Problem) -> Problem:
+    for array in (result.x, result.y, result.v, result.tilt, result.center, result.curvature):
+        array.setflags(write=False)
+    for value in result.values:
+        value.setflags(write=False)
+    return result
