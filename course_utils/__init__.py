@@ -24,6 +24,7 @@ _EXPORTS = {
     "contour_paths": "plotting",
     "loss_curves": "plotting",
     "training_curves": "plotting",
+    "loss_slices": "plotting",
     "learning_rate_curves": "plotting",
     "digit_grid": "plotting",
     "HIMMELBLAU": "surfaces",
@@ -37,6 +38,9 @@ _EXPORTS = {
     "check": "selfcheck",
     "MLP": "digits",
     "load_split": "digits",
+    "flip_labels": "digits",
+    "loss_slice": "digits",
+    "filter_normalized_direction": "digits",
     "train": "digits",
 }
 

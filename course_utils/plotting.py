@@ -1,5 +1,6 @@
 """Figures of the course: the loss with its gradient, and optimizer paths over the log-loss
-(lesson 1); optimizer paths over the contours of a surface, and loss curves (lesson 2).
+(lesson 1); optimizer paths over the contours of a surface, and loss curves (lesson 2); training
+curves of several runs (lessons 3 and 4) and the loss along slices through minima (lesson 4).
 
 Each function draws on a new figure and returns it (a `matplotlib.figure.Figure`), so a notebook
 shows it and a test can inspect its artists. They work under any backend, Agg included.
@@ -273,14 +274,15 @@ def effective_learning_rates(runs, title="Effective learning rate per coordinate
     return fig
 
 
-def training_curves(histories, title=None, weight_norm=False, dashed=()):
+def training_curves(histories, title=None, weight_norm=False, dashed=(), sharpness=False):
     """Plot training runs ({label: digits.History}) side by side: the training loss of each step
-    (log y axis), the validation accuracy and, if `weight_norm`, the norm of the weights, against
-    the step. Labels in `dashed` are drawn dashed and on top (e.g. a run that should coincide
-    with another). A run that stopped on a loss that is not finite ends with a cross. Returns the
-    figure."""
-    panels = 3 if weight_norm else 2
-    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.2))
+    (log y axis), the validation accuracy, then if `weight_norm` the norm of the weights and if
+    `sharpness` the top Hessian eigenvalue, against the step. Labels in `dashed` are drawn dashed
+    and on top (e.g. a run that should coincide with another). A run that stopped on a loss that
+    is not finite ends with a cross. Returns the figure."""
+    names = ["training loss (batch)", "validation accuracy"]
+    names += ["norm of the weights"] * weight_norm + ["top Hessian eigenvalue"] * sharpness
+    fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4.2))
     for label, color in _path_colors(histories).items():
         history = histories[label]
         style = {"c": color, "label": label}
@@ -297,8 +299,9 @@ def training_curves(histories, title=None, weight_norm=False, dashed=()):
         axes[1].plot(at, accuracy, marker=".", **style)
         if weight_norm:
             axes[2].plot(at, history.weight_norm, marker=".", **style)
+        if sharpness and history.sharpness:
+            axes[-1].plot(*zip(*history.sharpness), marker="o", **style)
     axes[0].set_yscale("log")
-    names = ("training loss (batch)", "validation accuracy", "norm of the weights")
     for ax, name in zip(axes, names):
         ax.set_xlabel("Step")
         ax.set_ylabel(name)
@@ -306,6 +309,30 @@ def training_curves(histories, title=None, weight_norm=False, dashed=()):
     axes[1].set_ylim(top=1.0)
     if histories:
         axes[1].legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def loss_slices(slices, title=None, ylabel="loss"):
+    """The loss along one-dimensional slices t -> L(w + t d) through minima: one panel per
+    direction ({panel title: {run label: (offsets t, losses)}}), the runs overlaid, a run keeping
+    its colour in every panel, and a dotted line at t = 0 (the minimum itself). Returns the
+    figure."""
+    fig, axes = plt.subplots(1, len(slices), figsize=(5.6 * len(slices), 4.2), squeeze=False)
+    labels = list(dict.fromkeys(label for runs in slices.values() for label in runs))
+    colors = _path_colors(labels)
+    for ax, (panel, runs) in zip(axes.flat, slices.items()):
+        for label, (offsets, losses) in runs.items():
+            ax.plot(offsets, losses, c=colors[label], lw=1.5, label=label)
+        ax.axvline(0.0, c="grey", ls=":", lw=1)
+        ax.set_xlabel("t")
+        ax.set_ylabel(ylabel)
+        ax.set_title(panel)
+        ax.grid(True, which="major", alpha=0.3)
+        if runs:
+            ax.legend(fontsize="small")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -121,3 +121,115 @@ def test_batches_are_full_and_cover_each_epoch():
     epoch = [next(batches) for _ in range(2)]
     assert all(len(b) == 4 for b in epoch)
     assert len(set(np.concatenate(epoch))) == 8
+
+
+def test_label_noise_flips_a_fixed_fraction_of_training_labels_only():
+    """Does load_split(label_noise=f) change exactly round(f * n) training labels, each to
+    another class, the same for the same seed, leaving the images and validation set alone?"""
+    clean, noisy = load_split(), load_split(label_noise=0.3)
+    changed = clean.y_train != noisy.y_train
+    assert changed.sum() == round(0.3 * len(clean.y_train))
+    assert noisy.y_train.dtype == np.int32 and set(noisy.y_train) == set(range(10))
+    assert np.array_equal(noisy.x_train, clean.x_train)
+    assert np.array_equal(noisy.y_val, clean.y_val) and np.array_equal(noisy.x_val, clean.x_val)
+    assert np.array_equal(digits.flip_labels(clean.y_train, 0.3), noisy.y_train)
+    other = digits.flip_labels(clean.y_train, 0.3, seed=1)
+    assert not np.array_equal(other, noisy.y_train)
+    assert np.array_equal(digits.flip_labels(clean.y_train, 0.0), clean.y_train)
+
+
+class Minimizing:
+    """An optimizer with SAM's contract, minimize(loss_fn, vars) -> loss: here gradient descent."""
+
+    def __init__(self, learning_rate):
+        self.learning_rate = learning_rate
+        self.calls = 0
+
+    def minimize(self, loss_fn, vars):
+        self.calls += 1  # Python: counts traces, not steps
+        with tf.GradientTape() as tape:
+            loss = loss_fn()
+        for g, var in zip(tape.gradient(loss, vars), vars):
+            var.assign_sub(self.learning_rate * g)
+        return loss
+
+
+def test_an_optimizer_with_minimize_takes_the_same_step_compiled():
+    """Is an optimizer with minimize(loss_fn, vars) handed the batch's loss inside the compiled
+    step, taking the step gradient descent takes, and traced once?"""
+    data = load_split()
+    x, y = data.x_train[:128], data.y_train[:128]
+    ours, theirs = MLP(seed=0), MLP(seed=0)
+    minimizing = Minimizing(0.1)
+    step = make_train_step(ours, minimizing)
+    for _ in range(3):
+        loss_ours = step(x, y)
+        loss_theirs = make_train_step(theirs, tf.keras.optimizers.SGD(0.1))(x, y)
+        assert float(loss_ours) == float(loss_theirs)
+    assert minimizing.calls == 1
+    for a, b in zip(ours.trainable_variables, theirs.trainable_variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="clip"):
+        make_train_step(ours, minimizing, clip=lambda grads: grads)
+
+
+def test_sharpness_is_measured_on_a_fixed_batch_when_asked():
+    """Does train() call the sharpness function at step 0, every sharpness_every steps and the
+    last, with the loss of the first sharpness_batch training images at the current weights?"""
+    data = load_split()
+    model = MLP(seed=0)
+    seen = []
+
+    def top_eigenvalue(loss_fn, variables, iterations):
+        seen.append((iterations, [v.numpy().copy() for v in variables]))
+        expected = cross_entropy(model(data.x_train[:64]), data.y_train[:64])
+        assert float(loss_fn()) == float(expected)
+        return tf.constant(float(len(seen))), None
+
+    history = train(
+        SGD(0.1),
+        7,
+        model=model,
+        eval_every=2,
+        sharpness=top_eigenvalue,
+        sharpness_every=3,
+        sharpness_batch=64,
+        sharpness_iterations=5,
+    )
+    assert history.sharpness == [(0, 1.0), (3, 2.0), (6, 3.0), (7, 4.0)]
+    assert all(iterations == 5 for iterations, _ in seen)
+    assert not np.array_equal(seen[0][1][0], seen[-1][1][0])  # measured as training goes
+    assert train(SGD(0.1), 3).sharpness == []
+    assert 0 < history.first_step_seconds <= history.seconds
+    assert history.seconds_per_step > 0
+
+
+def test_loss_slice_evaluates_along_the_line_and_restores_the_weights():
+    """Is loss_slice(model, x, y, d, ts) the loss at w + t d for each t, with w put back exactly,
+    and is the filter-normalised direction as large as the weights per unit, zero on biases?"""
+    data = load_split()
+    x, y = data.x_val, data.y_val
+    model = MLP(seed=0)
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    direction = digits.filter_normalized_direction(model, seed=2)
+    for d, v in zip(direction, model.trainable_variables):
+        assert d.shape == v.shape
+        if len(v.shape) == 1:
+            assert not np.any(d.numpy())
+        else:
+            np.testing.assert_allclose(
+                np.linalg.norm(d.numpy(), axis=0), np.linalg.norm(v.numpy(), axis=0), rtol=1e-5
+            )
+    offsets = [-1.0, 0.0, 0.5]
+    losses = digits.loss_slice(model, x, y, direction, offsets)
+    assert losses.shape == (3,) and losses.dtype == np.float64
+    for a, b in zip(before, model.trainable_variables):
+        assert np.array_equal(a, b.numpy())
+    assert losses[1] == float(cross_entropy(model(x), y))
+    moved = MLP(seed=0)
+    for v, d in zip(moved.trainable_variables, direction):
+        v.assign_add(0.5 * d)
+    assert losses[2] == pytest.approx(float(cross_entropy(moved(x), y)), rel=1e-6)
+    other = digits.filter_normalized_direction(model, seed=3)
+    matrices = [i for i, v in enumerate(model.trainable_variables) if len(v.shape) == 2]
+    assert matrices and not np.array_equal(other[matrices[0]], direction[matrices[0]])

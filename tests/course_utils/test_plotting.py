@@ -175,3 +175,55 @@ def test_effective_learning_rates_of_gradient_descent_is_its_learning_rate():
     np.testing.assert_array_equal(x_line.get_xdata(), np.arange(1, 11))
     np.testing.assert_allclose(x_line.get_ydata(), 0.01, rtol=1e-3)
     np.testing.assert_allclose(y_line.get_ydata(), 0.01, rtol=1e-3)
+
+
+def test_training_curves_adds_a_sharpness_panel_with_each_runs_eigenvalues():
+    """Does `sharpness=True` add a last panel with one line per run through its (step,
+    eigenvalue) pairs, the other panels unchanged?"""
+    from course_utils import training_curves
+    from course_utils.digits import History
+
+    runs = {
+        label: History(
+            steps=[1, 2, 3],
+            losses=[2.0, 1.0, 0.5],
+            val_accuracy=[(0, 0.1), (3, 0.9)],
+            weight_norm=[1.0, 2.0],
+            sharpness=[(0, 4.0), (3, top)],
+        )
+        for label, top in (("plain", 9.0), ("SAM", 2.0))
+    }
+    axes = training_curves(runs, sharpness=True).axes
+    assert [ax.get_ylabel() for ax in axes] == [
+        "training loss (batch)",
+        "validation accuracy",
+        "top Hessian eigenvalue",
+    ]
+    lines = axes[-1].get_lines()
+    assert [line.get_label() for line in lines] == ["plain", "SAM"]
+    assert [list(line.get_ydata()) for line in lines] == [[4.0, 9.0], [4.0, 2.0]]
+    assert len(training_curves(runs, weight_norm=True, sharpness=True).axes) == 4
+    assert len(training_curves(runs).axes) == 2
+
+
+def test_loss_slices_draws_one_panel_per_direction_runs_overlaid_in_fixed_colours():
+    """Does each direction get a panel with every run's slice, a run keeping its colour?"""
+    from course_utils import loss_slices
+
+    t = np.linspace(-1, 1, 5)
+    slices = {
+        "top eigenvector": {"plain": (t, 3 * t**2), "SAM": (t, t**2)},
+        "random direction": {"SAM": (t, 0.5 * t**2), "plain": (t, 2 * t**2)},
+    }
+    fig = loss_slices(slices, title="slices")
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    colors = []
+    for ax, (panel, runs) in zip(fig.axes, slices.items()):
+        assert ax.get_title() == panel
+        drawn = {line.get_label(): line for line in ax.get_lines() if line.get_label() in runs}
+        assert set(drawn) == set(runs) == set(legend_labels(ax))
+        for label, (offsets, losses) in runs.items():
+            np.testing.assert_array_equal(drawn[label].get_xdata(), offsets)
+            np.testing.assert_array_equal(drawn[label].get_ydata(), losses)
+        colors.append({label: line.get_color() for label, line in drawn.items()})
+    assert colors[0] == colors[1] and colors[0]["plain"] != colors[0]["SAM"]
