@@ -119,17 +119,16 @@ def _number(value):
 # --- SAM ----------------------------------------------------------------------------------------
 
 
-def _sam_rules(compiled):
-    """[(key or None, mistake switches)]: the correct rule first."""
-    del compiled  # a Python float in the norm fails to trace: diagnose_exception names it
-    return [
-        (None, {}),
-        ("sam_not_restored", {"restore": False}),
-        ("sam_per_tensor_norm", {"norm": "per_tensor"}),
-        ("sam_first_gradient", {"gradient": "first"}),
-        ("sam_downhill", {"sign": -1.0}),
-        ("no_update", {"base": False}),
-    ]
+# A Python float in the norm fails to trace (diagnose_exception names it), so compiled and eager
+# calls share these rules.
+SAM_RULES = [
+    (None, {}),
+    ("sam_not_restored", {"restore": False}),
+    ("sam_per_tensor_norm", {"norm": "per_tensor"}),
+    ("sam_first_gradient", {"gradient": "first"}),
+    ("sam_downhill", {"sign": -1.0}),
+    ("no_update", {"base": False}),
+]
 
 
 def _sam_gradients(p, points, rho, epsilon, mistake):
@@ -192,14 +191,16 @@ def diagnose_sam(
 
     `base`: ("sgd", kwargs) or ("adam", kwargs), the Keras optimizer's arguments (learning_rate,
     momentum, nesterov; learning_rate, beta_1, beta_2, epsilon; missing ones take Keras'
-    defaults); `got_path`: after each of the `steps` calls of minimize, the variables' values.
+    defaults); `got_path`: after each of the `steps` calls of minimize, the variables' values;
+    `compiled`: whether the calls ran in a tf.function (the same rules hold: a norm made a Python
+    float fails to trace, which `diagnose_exception` names).
     Each call is replayed from the student's own weights before it; every step up to FEW past
     the first one the correct rule does not explain must agree with the one wrong rule named."""
     kind, hp = _base_settings(base)
     rho, epsilon = _number(rho), _number(epsilon)
     if kind is None or rho is None or epsilon is None or not isinstance(got_path, (list, tuple)):
         return None
-    if not isinstance(steps, int) or not 0 < steps == len(got_path):
+    if not isinstance(steps, (int, np.integer)) or not 0 < steps == len(got_path):
         return None
     p = _problem(problem_name, seed)
     start = sharpness_problems.flatten(p.values)
@@ -222,7 +223,7 @@ def diagnose_sam(
         return agree.all(axis=1)
 
     with np.errstate(all="ignore"):
-        (_, correct), *wrong = _sam_rules(compiled)
+        (_, correct), *wrong = SAM_RULES
         explained = agreement(correct)
         if explained.all():
             return None
