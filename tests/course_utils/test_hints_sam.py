@@ -4,6 +4,9 @@ get its own hint on several problems, a correct answer none, and garbage none?
 The exercises below are TensorFlow code, independent of the NumPy rules they are judged by.
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -257,3 +260,16 @@ def test_every_key_has_a_hint_and_a_name():
     for key in (*SAM_BUGS, "sam_python_float_norm", "hvp_gradient_times_vector"):
         assert key in hints.HINTS
     assert {"power_not_normalised", "eigen_norm_not_signed", *hints.SHARED} <= set(hints.HINTS)
+
+
+def test_the_checks_import_no_tensorflow():
+    """Do the problems, the hints and the self-checks import without TensorFlow (the grader
+    reads them outside the sandbox)?"""
+    code = (
+        "import sys, course_utils.sharpness_problems, course_utils.hints_sam, "
+        "course_utils.selfcheck_sam; print('tensorflow' in sys.modules)"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert output.stdout.strip() == "False"
