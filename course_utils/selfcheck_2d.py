@@ -198,9 +198,10 @@ def _plot(report, cases, expected):
                 color = "lime" if ok else "tab:red"
                 ax.plot(*got[:, columns].T, c=color, lw=1.5, label="yours" if first else None)
         title = textwrap.fill(("PASS: " if ok else "FAIL: ") + case.name, 62)
-        ax.set_title(title, fontsize=8)
-        ax.set_xlabel("")
-        ax.set_ylabel("")
+        ax.set_title(title, fontsize=8, y=1.0)
+        for axis in (ax.xaxis, ax.yaxis):  # no axis labels: placing them would cost a tick layout
+            axis.set_label_text("")
+            axis.set_label_coords(0.5, 0.5)
     for ax in axes.flat[len(cases) :]:
         ax.set_visible(False)
     axes.flat[0].legend(loc="lower right", fontsize=8)
