@@ -14,32 +14,14 @@ spread of the validation accuracy the notebook's training reaches over seeds.
 
 import argparse
 import statistics
-import time
 
 import tensorflow as tf
+from compiled_steps import ratio, timed_epochs
 
 from course_utils import digits
 from solutions.adamw_training import AdamW, WarmupCosineDecay, clip_by_global_norm
 
 RECIPE_STEPS = 300
-
-
-def timed_epochs(optimizers, epochs):
-    """{label: [seconds per epoch]} of each optimizer's compiled step, epochs alternating."""
-    data = digits.load_split()
-    steps, seconds = {}, {label: [] for label in optimizers}
-    for label, optimizer in optimizers.items():
-        steps[label] = digits.make_train_step(digits.MLP(seed=0), optimizer)
-        steps[label](data.x_train[:128], data.y_train[:128])  # traced here, not timed
-    for epoch in range(epochs):
-        batches = digits.batches(len(data.y_train), 128, seed=epoch)
-        epoch_batches = [next(batches) for _ in range(len(data.y_train) // 128)]
-        for label, step in steps.items():
-            start = time.perf_counter()
-            for batch in epoch_batches:
-                step(data.x_train[batch], data.y_train[batch]).numpy()
-            seconds[label].append(time.perf_counter() - start)
-    return seconds
 
 
 def recipe_accuracy(seed):
@@ -64,13 +46,13 @@ def main():
         args.epochs,
     )
     ours, keras = (statistics.median(seconds[k]) for k in ("solution AdamW", "Keras AdamW"))
-    ratios = [a / b for a, b in zip(seconds["solution AdamW"], seconds["Keras AdamW"])]
+    overall, pairs, low, high = ratio(seconds, "solution AdamW", "Keras AdamW")
     print(f"{'compiled step, one epoch':<28}{'median (ms)':>12}")
     print(f"{'solution AdamW':<28}{1000 * ours:>12.2f}")
     print(f"{'Keras AdamW':<28}{1000 * keras:>12.2f}")
     print(
-        f"ratio {ours / keras:.2f}x (median of epoch pairs {statistics.median(ratios):.2f}x, "
-        f"{min(ratios):.2f}-{max(ratios):.2f}; target <= 1.3x)"
+        f"ratio {overall:.2f}x (median of epoch pairs {pairs:.2f}x, {low:.2f}-{high:.2f}; "
+        "target <= 1.3x)"
     )
 
     accuracies = [recipe_accuracy(seed) for seed in range(args.seeds)]
