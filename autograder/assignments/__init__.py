@@ -10,7 +10,7 @@ import importlib
 import re
 from pathlib import Path
 
-COURSE = ("optimizers_core", "optimizers_2d", "adamw_training")
+COURSE = ("optimizers_core", "optimizers_2d", "adamw_training", "sam_sharpness")
 NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")  # no "/", "..", spaces or upper case
 METADATA_KEY = "course"  # notebook metadata: {"course": {"assignment": name}}
 
