@@ -426,7 +426,7 @@ def test_the_runs_end_as_the_notebook_says(executed):
     assert runs.keys() == STATED.keys()
     for label, (accuracy, eigenvalue) in runs.items():
         stated_accuracy, stated_eigenvalue = STATED[label]
-        assert accuracy == pytest.approx(stated_accuracy, abs=0.03), label
+        assert accuracy == pytest.approx(stated_accuracy, abs=0.04), label
         assert eigenvalue == pytest.approx(stated_eigenvalue, rel=0.25), label
     assert runs["SAM(Adam), rho 0.3"][0] > runs["Adam"][0] + 0.05
     eigenvalues = [runs[label][1] for label in STATED]
