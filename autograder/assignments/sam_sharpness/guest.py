@@ -184,8 +184,8 @@ def signed(vector):
     return vector * (-1.0 if top < 0 else 1.0)
 
 
-def eigen(cls, problem, seed, iterations=50, start=0, shapes=None):
-    """top_hessian_eigenvalue(loss_fn, variables, iterations, start) at the problem's point,
+def eigen(cls, problem, seed, iterations=50, start_seed=0):
+    """top_hessian_eigenvalue(loss_fn, variables, iterations, start_seed) at the problem's point,
     with the exact product: {"path": [eigenvalue, the eigenvector's entries, signed]}."""
     p = sharpness_problems.problem(problem, seed)
     variables = p.variables()
@@ -194,7 +194,7 @@ def eigen(cls, problem, seed, iterations=50, start=0, shapes=None):
     own = namespace.get(PRODUCT_NAME, missing)
     namespace[PRODUCT_NAME] = exact_product(p)
     try:
-        eigenvalue, vector = cls(p.loss_fn(variables), variables, iterations, start)
+        eigenvalue, vector = cls(p.loss_fn(variables), variables, iterations, start_seed)
     finally:
         if own is missing:
             namespace.pop(PRODUCT_NAME, None)

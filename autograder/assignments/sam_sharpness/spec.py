@@ -62,7 +62,7 @@ PRODUCT_POINTS = [("minimum", 1, [3], [], False), ("saddle", 2, [4], [S], False)
 PRODUCT_COMPILED = [("regression", 3, [5, 6], [], True)]
 PRODUCT_ORACLE = [("regression", 4, [7], [], False), ("saddle", 3, [8], [], False)]
 
-# (problem, seed, start seed)
+# (problem, seed, the seed of power iteration's start)
 EIGEN_MINIMUM = [("minimum", 1, 0), ("minimum", 2, 3)]
 EIGEN_SADDLE = [("saddle", 1, 0), ("saddle", 2, 5)]
 EIGEN_ORACLE = [("minimum", 3, 1), ("saddle", 3, 2)]
@@ -129,7 +129,7 @@ def _product(problem, seed, vector_seeds, directions, compiled):
 
 
 def _eigen(problem, seed, start):
-    params = {"problem": problem, "seed": seed, "iterations": ITERATIONS, "start": start}
+    params = {"problem": problem, "seed": seed, "iterations": ITERATIONS, "start_seed": start}
     shown = f"{problem} problem (seed {seed}), {ITERATIONS} iterations, seed={start}"
     return params, shown + "; with the exact Hessian-vector product"
 
