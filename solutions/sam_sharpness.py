@@ -29,21 +29,21 @@ class SAM(tf.Module):
         weights before the step."""
         vars = list(vars)
         zero = tf.UnconnectedGradients.ZERO
-        with tf.GradientTape() as tape:
-            loss = loss_fn()
-        grads = tape.gradient(loss, vars, unconnected_gradients=zero)
+        with tf.GradientTape() as tape_w:
+            loss_w = loss_fn()  # at w: returned
+        grads = tape_w.gradient(loss_w, vars, unconnected_gradients=zero)
         norm = tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(g)) for g in grads]))
         scale = self.rho / (norm + self.epsilon)
         saved = [tf.identity(v) for v in vars]
         for v, g in zip(vars, grads):
             v.assign_add(tf.cast(scale, v.dtype) * g)
-        with tf.GradientTape() as tape:
-            perturbed_loss = loss_fn()
-        sharp_grads = tape.gradient(perturbed_loss, vars, unconnected_gradients=zero)
-        for v, w in zip(vars, saved):
-            v.assign(w)
+        with tf.GradientTape() as tape_w_e:
+            loss_w_e = loss_fn()  # at w + e
+        sharp_grads = tape_w_e.gradient(loss_w_e, vars, unconnected_gradients=zero)
+        for var, value in zip(vars, saved):
+            var.assign(value)
         self.base_optimizer.apply_gradients(zip(sharp_grads, vars))
-        return loss
+        return loss_w
 
 
 def hessian_vector_product(loss_fn, vars, vectors):
