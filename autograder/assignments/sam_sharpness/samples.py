@@ -238,7 +238,7 @@ _SAMPLES = [
         "power_not_normalised",
         "power iteration that never normalises its vectors",
         variant(**{EIGEN: EIGEN_NOT_NORMALISED}),
-        per_class(top_hessian_eigenvalue="zero"),
+        per_class(top_hessian_eigenvalue="defined-only"),
         hint="power_not_normalised",
     ),
     Sample(

@@ -233,6 +233,10 @@ def diagnose(submission, case, record):
     path, params = _path(record), case.params
     if path is None or case.driver == "recording":
         return None
+    if case.driver == "public" and case.exercise == EIGEN and submission is not None:
+        wrong = _wrong_product(submission)
+        if wrong is not None:  # these cases run the notebook's own product: its mistake first
+            return diagnose(submission, wrong, submission.run.results.get(wrong.id) or {})
     if case.driver == "public":
         public = selfcheck_sam.public_cases(case.exercise)[params["index"]]
         if case.exercise == SAM:
@@ -252,6 +256,12 @@ def diagnose(submission, case, record):
         ]
         return next((key for key in found if key), None)
     return _eigen_hint(params["problem"], params["seed"], path)
+
+
+def _wrong_product(submission):
+    """The first public product case the submission fails, or None."""
+    cases = (c for c in ASSIGNMENT.cases if c.exercise == PRODUCT and c.public)
+    return next((c for c in cases if not submission.passes(c)), None)
 
 
 def _sam_hint(seed, rho, base, path, compiled):
