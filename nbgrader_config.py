@@ -1,6 +1,6 @@
 """nbgrader's configuration: the repository is the nbgrader course folder (README: "Grading with
 nbgrader"). Each lesson is an nbgrader assignment named like it (optimizers_core, optimizers_2d,
-sam_sharpness); for lesson 1:
+adamw_training, sam_sharpness); for lesson 1:
 
     nbgrader generate_assignment optimizers_core   # release/optimizers_core/optimizers_core.ipynb
     nbgrader release_assignment optimizers_core    # to the exchange (--Exchange.root=...)
