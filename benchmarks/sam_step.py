@@ -15,9 +15,9 @@ import statistics
 
 import tensorflow as tf
 from compiled_steps import BATCH, ratio, timed_epochs
-from solutions.sam_sharpness import SAM
 
 from course_utils import digits
+from solutions.sam_sharpness import SAM
 
 BASES = {
     "SGD": lambda: tf.keras.optimizers.SGD(0.05),
