@@ -277,41 +277,45 @@ def _eigen_hint(problem, seed, path):
 
 
 def public_plots(run, references):
-    """(title, PNG bytes) per exercise from its public cases only: each case's numbers (SAM's
-    last row, the product, the eigenpair) against the expected ones."""
+    """(title, PNG bytes) per exercise from its public cases only, against the expected ones:
+    the loss SAM returned at each step, the product's elements, the eigenvalue and eigenvector."""
     plots = []
     for exercise in EXERCISES:
         panels = []
         for case in ASSIGNMENT.cases:
             if case.exercise == exercise and case.public:
-                got = _last(run.results.get(case.id) or {})
+                got = _numbers(exercise, run.results.get(case.id) or {})
                 if got is not None:
-                    panels.append((case, got, _last({"result": references[case.id]})))
+                    panels.append((case, got, _numbers(exercise, {"result": references[case.id]})))
         if panels:
             plots.append(_draw(exercise, panels))
     return plots
 
 
-def _last(record):
-    """The numbers of a result: its path's last row (or the path), as a float array, or None."""
+def _numbers(exercise, record):
+    """What is drawn of a result, as a float array (SAM: the loss column; otherwise the path),
+    or None."""
     import numpy as np
 
     path = _path(record)
     if path is None:
         return None
-    row = path[-1] if isinstance(path[-1], list) else path
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row):
+    if exercise == SAM:
+        path = [row[-1] if isinstance(row, list) and row else None for row in path]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in path):
         return None
-    return np.asarray(row, dtype=np.float64)
+    return np.asarray(path, dtype=np.float64)
 
 
 def _draw(exercise, panels):
+    import textwrap
+
     import numpy as np
 
     from autograder.report import figure_png, new_figure
 
     what = {
-        SAM: "the variables after the last step, then the loss",
+        SAM: "call of minimize: the loss it returned",
         PRODUCT: "H v, element by element",
         EIGEN: "the eigenvalue, then the eigenvector",
     }[exercise]
@@ -319,13 +323,17 @@ def _draw(exercise, panels):
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (case, got, want) in zip(axes, panels):
         index = np.arange(len(want))
-        ax.bar(index, want, color="0.8", label="expected")
         shown = np.clip(got[: len(want)], -1e3, 1e3)
-        ax.plot(index[: len(shown)], shown, "o", c="tab:red", ms=3, label="yours")
-        ax.set_title(case.settings(), fontsize=7)
+        if exercise == SAM:
+            ax.plot(index + 1, want, c="0.6", lw=4, alpha=0.7, label="expected")
+            ax.plot(index[: len(shown)] + 1, shown, c="tab:red", lw=1.2, label="yours")
+        else:
+            ax.bar(index, want, color="0.8", label="expected")
+            ax.plot(index[: len(shown)], shown, "o", c="tab:red", ms=3, label="yours")
+        ax.set_title("\n".join(textwrap.wrap(case.settings(), 40)), fontsize=7)
     axes[0].legend(loc="best", fontsize=7)
     axes[0].set_xlabel(what, fontsize=7)
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.84, bottom=0.16, wspace=0.3)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.8, bottom=0.16, wspace=0.3)
     return f"{exercise}: the notebook's checks", figure_png(fig)
 
 
