@@ -109,6 +109,27 @@ class Kit:
             cell.source = cell.source.replace(old, new)
         return nb
 
+    def solution_cell(self, grade_id: str) -> str:
+        """The solution notebook's cell `grade_id` without its solution markers' lines."""
+        solution = nbformat.read(str(self.assignment.solution_notebook), as_version=4)
+        lines = solution.cells[self.class_index(solution, grade_id)].source.split("\n")
+        return "\n".join(line for line in lines if line.strip() not in SOLUTION_MARKERS)
+
+    def with_cells(self, cells: dict, prefix: str = "") -> NotebookNode:
+        """The student notebook with each graded cell the solution's, except those given
+        {grade_id: whole cell} (for exercises that are functions: no stub to fill), each of
+        these after `prefix` (e.g. an import the cells use)."""
+        nb = self.student_notebook()
+        for grade_id in self.assignment.exercises.values():
+            given = cells.get(grade_id)
+            source = self.solution_cell(grade_id) if given is None else prefix + given.strip()
+            nb.cells[self.class_index(nb, grade_id)].source = source
+        return nb
+
+    def cells_builder(self, cells: dict, prefix: str = "") -> Callable[[Path], Path]:
+        """build(folder) for `with_cells(cells, prefix)`."""
+        return self.notebook_builder(lambda: self.with_cells(cells, prefix))
+
     def file_builder(self, make: Callable[[], bytes]) -> Callable[[Path], Path]:
         """build(folder): write `make()` as folder/<assignment>.ipynb and return its path."""
 

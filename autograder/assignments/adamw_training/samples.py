@@ -8,7 +8,7 @@ this file (the variant and the bugs: the solution's text is not needed, so none 
 """
 
 from autograder.assignments.adamw_training.spec import ASSIGNMENT
-from autograder.samples import SOLUTION_MARKERS, Kit, Sample
+from autograder.samples import Kit, Sample
 
 KIT = Kit(ASSIGNMENT)
 CLIP, SCHEDULE, ADAMW = ASSIGNMENT.exercises.values()  # the grade_ids of the graded cells
@@ -158,29 +158,10 @@ class AdamW(tf.Module):
 # --- Building notebooks ---------------------------------------------------------------------------
 
 
-def solution_cell(grade_id):
-    """The solution notebook's cell `grade_id` without its solution markers' lines."""
-    import nbformat
-
-    solution = nbformat.read(str(ASSIGNMENT.solution_notebook), as_version=4)
-    source = solution.cells[KIT.class_index(solution, grade_id)].source
-    lines = source.split("\n")
-    return "\n".join(line for line in lines if line.strip() not in SOLUTION_MARKERS)
-
-
-def notebook(**cells):
-    """The student notebook, each graded cell the solution's, except those given {grade_id: the
-    whole cell}; a cell of this file gets `import math` (the variants use it)."""
-    nb = KIT.student_notebook()
-    for grade_id in ASSIGNMENT.exercises.values():
-        given = cells.get(grade_id)
-        source = solution_cell(grade_id) if given is None else "import math\n" + given.strip()
-        nb.cells[KIT.class_index(nb, grade_id)].source = source
-    return nb
-
-
 def built(**cells):
-    return KIT.notebook_builder(lambda: notebook(**cells))
+    """The notebook with the given whole cells (each after `import math`: the variants use it),
+    the solution's elsewhere."""
+    return KIT.cells_builder(cells, "import math\n")
 
 
 VARIANT = {CLIP: CLIP_VARIANT, SCHEDULE: SCHEDULE_VARIANT, ADAMW: ADAMW_VARIANT}

@@ -7,10 +7,8 @@ cell gets the solution notebook's cell (its solution markers dropped) or a whole
 file (the variant and the bugs).
 """
 
-import nbformat
-
 from autograder.assignments.sam_sharpness.spec import ASSIGNMENT
-from autograder.samples import SOLUTION_MARKERS, Kit, Sample
+from autograder.samples import Kit, Sample
 
 KIT = Kit(ASSIGNMENT)
 SAM, PRODUCT, EIGEN = ASSIGNMENT.exercises.values()  # the grade_ids of the graded cells
@@ -135,27 +133,9 @@ EIGEN_INFINITE_LOOP = edited(EIGEN_VARIANT, ("for _ in range(iterations):", "whi
 # --- Building notebooks ---------------------------------------------------------------------------
 
 
-def solution_cell(grade_id):
-    """The solution notebook's cell `grade_id` without its solution markers' lines."""
-    solution = nbformat.read(str(ASSIGNMENT.solution_notebook), as_version=4)
-    source = solution.cells[KIT.class_index(solution, grade_id)].source
-    lines = source.split("\n")
-    return "\n".join(line for line in lines if line.strip() not in SOLUTION_MARKERS)
-
-
-def notebook(**cells):
-    """The student notebook, each graded cell the solution's, except those given {grade_id: the
-    whole cell}."""
-    nb = KIT.student_notebook()
-    for grade_id in ASSIGNMENT.exercises.values():
-        given = cells.get(grade_id)
-        source = solution_cell(grade_id) if given is None else given.strip()
-        nb.cells[KIT.class_index(nb, grade_id)].source = source
-    return nb
-
-
 def built(**cells):
-    return KIT.notebook_builder(lambda: notebook(**cells))
+    """The notebook with the given whole cells, the solution's elsewhere."""
+    return KIT.cells_builder(cells)
 
 
 VARIANT = {SAM: SAM_VARIANT, PRODUCT: PRODUCT_VARIANT, EIGEN: EIGEN_VARIANT}
