@@ -7,10 +7,9 @@ import nbformat
 import numpy as np
 import pytest
 import tensorflow as tf
-from nbclient import NotebookClient
 
 from autograder import assignments, generate, paths
-from autograder.execute import stream_text
+from autograder.execute import execute_notebook, stream_text
 from tests.solutions.streams import gradient_steps, new_variables, notebook_exercises
 
 NOTEBOOK = paths.SOLUTIONS_DIR / "adamw_training.ipynb"
@@ -222,12 +221,7 @@ def test_only_setup_imports_and_exercises_are_not_demos():
 @pytest.fixture(scope="module")
 def executed():
     """The solution notebook run top to bottom in a fresh kernel."""
-    nb = nbformat.read(str(NOTEBOOK), as_version=4)
-    client = NotebookClient(
-        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(paths.ROOT)}}
-    )
-    client.execute()
-    return nb
+    return execute_notebook(NOTEBOOK, timeout=900, cwd=paths.ROOT)
 
 
 @pytest.mark.slow

@@ -15,10 +15,9 @@ import nbformat
 import numpy as np
 import pytest
 import tensorflow as tf
-from nbclient import NotebookClient
 
 from autograder import assignments, generate, paths
-from autograder.execute import stream_text
+from autograder.execute import execute_notebook, stream_text
 from tests.solutions.streams import gradient_steps, new_variables, notebook_exercises
 
 NOTEBOOK = paths.SOLUTIONS_DIR / "optimizers_2d.ipynb"
@@ -171,13 +170,7 @@ print("OUTCOMES " + _json.dumps({
 def executed():
     """The solution notebook run top to bottom in a fresh kernel, plus a cell that prints its
     outcomes as JSON."""
-    nb = nbformat.read(str(NOTEBOOK), as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(DUMP_OUTCOMES))
-    client = NotebookClient(
-        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(paths.ROOT)}}
-    )
-    client.execute()
-    return nb
+    return execute_notebook(NOTEBOOK, timeout=900, cwd=paths.ROOT, append=[DUMP_OUTCOMES])
 
 
 def outcomes_of(executed):
