@@ -12,10 +12,11 @@ the functions that run optimizers import it on use.
 `apply_gradients(grads, vars)` (the course's classes) or is a Keras optimizer. A course
 optimizer's `apply_gradients` runs as written (eagerly), fed gradients computed in NumPy with
 TensorFlow's CPU rounding (subnormal results flushed to zero): a few microseconds a step instead
-of a graph call. A Keras optimizer's whole loop is compiled, since it is nobody's exercise, and
-computes the same formulas in the graph, with Grappler (TensorFlow's graph optimizer) off so that
-nothing is rewritten. Both give the same bits, so a correct optimizer and its Keras counterpart
-follow the same path exactly.
+of a graph call. A Keras optimizer's whole loop is compiled, since it is nobody's exercise (traced
+once per class and configuration for the four surfaces, the learning rate and the optimizer's state
+passed in), and computes the same formulas in the graph, with Grappler (TensorFlow's graph
+optimizer) off so that nothing is rewritten. Both give the same bits, so a correct optimizer and
+its Keras counterpart follow the same path exactly.
 """
 
 import contextlib
@@ -314,28 +315,8 @@ def _run_eager(optimizer, surface, point, steps):
 def _run_keras(optimizer, surface, point, steps):
     """The same loop as `_run_eager`, compiled whole: one graph call for all the steps. The graph
     records only the points; their losses and gradients, the same bits, come from NumPy."""
-    import tensorflow as tf
-
     optimizer.build([point])
-
-    def body(t, points):
-        v = point.read_value()
-        optimizer.apply_gradients([(tf.stack(surface.gradient(v[0], v[1])), point)])
-        return t + 1, points.write(t, point.read_value())
-
-    def loop():
-        points = tf.TensorArray(tf.float32, size=steps + 1).write(0, point.read_value())
-        _, points = tf.while_loop(lambda t, _: t <= steps, body, (tf.constant(1), points))
-        return points.stack()
-
-    # Each optimizer needs its own graph: TensorFlow's warning about retracing says nothing here.
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel("ERROR")
-    try:
-        points = tf.function(loop, autograph=False)().numpy()
-    finally:
-        logger.setLevel(level)
+    points = _compiled_loop(optimizer, surface)(optimizer, point, surface, steps)
     x, y = FlushToZero(points[:, 0]), FlushToZero(points[:, 1])
     losses = surface.function(x, y).value
     gradient_x, gradient_y = surface.gradient(x, y)
@@ -345,3 +326,70 @@ def _run_keras(optimizer, surface, point, steps):
         end = np.argmin(finite) + 1
         points, losses, gradients = points[:end], losses[:end], gradients[:end]
     return points, losses, gradients
+
+
+_LOOPS = {}  # (optimizer class, configuration but the learning rate, surfaces) -> _CompiledLoop
+
+
+def _compiled_loop(optimizer, surface):
+    """The compiled loop shared by every Keras optimizer of `optimizer`'s class and configuration
+    (its learning rate aside) on `surface`: one graph for the four surfaces of the course."""
+    config = optimizer.get_config()
+    config.pop("name")
+    if isinstance(config["learning_rate"], float):  # a variable, set at each run
+        config.pop("learning_rate")
+    surfaces = SURFACES if surface in SURFACES else (surface,)
+    key = (type(optimizer), repr(sorted(config.items())), surfaces)
+    if key not in _LOOPS:
+        _LOOPS[key] = _CompiledLoop(optimizer, surfaces)
+    return _LOOPS[key]
+
+
+class _CompiledLoop:
+    """`steps` calls of a Keras optimizer on one of `surfaces`, traced once: the surface's index
+    and the number of steps are arguments, and the state of the optimizer that runs (learning rate,
+    iteration count, slots) is copied into this loop's own optimizer before the run and back after
+    it, so each run computes what a graph of its own would, from the same state."""
+
+    def __init__(self, optimizer, surfaces):
+        import tensorflow as tf
+
+        self.surfaces = surfaces
+        self.point = tf.Variable(tf.zeros(2, tf.float32))
+        self.optimizer = type(optimizer).from_config(optimizer.get_config())
+        self.optimizer.build([self.point])
+        branches = [self._step_on(s) for s in surfaces]
+
+        def loop(index, steps):
+            def body(t, points):
+                tf.switch_case(index, branches)
+                return t + 1, points.write(t, self.point.read_value())
+
+            points = tf.TensorArray(tf.float32, size=steps + 1).write(0, self.point.read_value())
+            _, points = tf.while_loop(lambda t, _: t <= steps, body, (tf.constant(1), points))
+            return points.stack()
+
+        spec = tf.TensorSpec([], tf.int32)
+        self.loop = tf.function(loop, autograph=False, input_signature=[spec, spec])
+
+    def _step_on(self, surface):
+        import tensorflow as tf
+
+        def step():
+            v = self.point.read_value()
+            gradient = tf.stack(surface.gradient(v[0], v[1]))
+            self.optimizer.apply_gradients([(gradient, self.point)])
+            return tf.constant(0)
+
+        return step
+
+    def __call__(self, optimizer, point, surface, steps):
+        """The points of the run (start included); `optimizer` and `point` end as after it."""
+        for mine, theirs in zip(self.optimizer.variables, optimizer.variables, strict=True):
+            mine.assign(theirs)
+        self.point.assign(point)
+        points = self.loop(self.surfaces.index(surface), steps).numpy()
+        for mine, theirs in zip(self.optimizer.variables, optimizer.variables, strict=True):
+            theirs.assign(mine)
+        point.assign(self.point)
+        return points
