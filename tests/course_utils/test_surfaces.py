@@ -182,3 +182,16 @@ def test_a_converging_run_reports_when_it_settled():
         run.converged_at - 1
     ] > 1e-4
     assert np.abs(run.end).max() < 1e-2
+
+
+def test_keras_optimizers_sharing_a_compiled_loop_keep_their_own_state():
+    """Does a Keras optimizer run twice (its second run from where the first ended) follow one
+    run of twice the steps, while another of the same class and a different learning rate runs
+    on another surface in between with the same compiled loop?"""
+    whole = run_on_surface(tf.keras.optimizers.Adam(0.05), SADDLE, steps=40)
+    adam = tf.keras.optimizers.Adam(0.05)
+    first = run_on_surface(adam, SADDLE, steps=20)
+    run_on_surface(tf.keras.optimizers.Adam(0.3), VALLEY, steps=20)
+    second = run_on_surface(adam, SADDLE, start=tuple(first.end), steps=20)
+    np.testing.assert_array_equal(np.concatenate([first.path, second.path[1:]]), whole.path)
+    assert int(adam.iterations.numpy()) == 40
