@@ -219,7 +219,18 @@ def compare_on_surfaces(paths_by_surface, ncols=2, levels=20):
     key_handles, key_labels = _marker_keys(any(s.saddle is not None for s in surfaces))
     labels = list(entries) + key_labels
     rows = -(-len(labels) // 6)
-    fig.tight_layout(rect=(0, 0.3 * (rows + 1) / fig.get_figheight(), 1, 1))
+    # Fixed margins in inches, room for the legend's rows below: a tight layout would measure the
+    # figure with one more draw (and leave a layout engine that asks for another at each save).
+    width, height = fig.get_size_inches()
+    bottom = (0.3 * (rows + 1) + 0.6) / height
+    fig.subplots_adjust(
+        left=0.8 / width,
+        right=1 - 0.35 / width,
+        bottom=bottom,
+        top=1 - 0.4 / height,
+        wspace=0.22,
+        hspace=0.3,
+    )
     fig.legend(list(entries.values()) + key_handles, labels, loc="lower center", ncol=6)
     return fig
 
