@@ -358,11 +358,13 @@ class _CompiledLoop:
         self.point = tf.Variable(tf.zeros(2, tf.float32))
         self.optimizer = type(optimizer).from_config(optimizer.get_config())
         self.optimizer.build([self.point])
-        branches = [self._step_on(s) for s in surfaces]
 
         def loop(index, steps):
             def body(t, points):
-                tf.switch_case(index, branches)
+                v = self.point.read_value()
+                gradients = [_gradient_on(surface, v) for surface in surfaces]
+                gradient = tf.switch_case(index, gradients)
+                self.optimizer.apply_gradients([(gradient, self.point)])
                 return t + 1, points.write(t, self.point.read_value())
 
             points = tf.TensorArray(tf.float32, size=steps + 1).write(0, self.point.read_value())
@@ -372,24 +374,30 @@ class _CompiledLoop:
         spec = tf.TensorSpec([], tf.int32)
         self.loop = tf.function(loop, autograph=False, input_signature=[spec, spec])
 
-    def _step_on(self, surface):
-        import tensorflow as tf
-
-        def step():
-            v = self.point.read_value()
-            gradient = tf.stack(surface.gradient(v[0], v[1]))
-            self.optimizer.apply_gradients([(gradient, self.point)])
-            return tf.constant(0)
-
-        return step
-
     def __call__(self, optimizer, point, surface, steps):
         """The points of the run (start included); `optimizer` and `point` end as after it."""
+        import tensorflow as tf
+
         for mine, theirs in zip(self.optimizer.variables, optimizer.variables, strict=True):
             mine.assign(theirs)
         self.point.assign(point)
-        points = self.loop(self.surfaces.index(surface), steps).numpy()
+        # Each class and configuration needs a graph of its own: TensorFlow's warning about
+        # retracing (it counts the traces of every loop together) says nothing here.
+        logger = tf.get_logger()
+        level = logger.level
+        logger.setLevel("ERROR")
+        try:
+            points = self.loop(self.surfaces.index(surface), steps).numpy()
+        finally:
+            logger.setLevel(level)
         for mine, theirs in zip(self.optimizer.variables, optimizer.variables, strict=True):
             theirs.assign(mine)
         point.assign(self.point)
         return points
+
+
+def _gradient_on(surface, v):
+    """A branch of `tf.switch_case`: the gradient of `surface` at the point tensor `v`."""
+    import tensorflow as tf
+
+    return lambda: tf.stack(surface.gradient(v[0], v[1]))
