@@ -284,8 +284,8 @@ def _shown(node: ast.AST) -> str:
 class _Scan:
     """The findings of one exercise: its definition and the module-level code it names."""
 
-    def __init__(self, notebook: _Notebook, exercise: str) -> None:
-        self.notebook, self.exercise = notebook, exercise
+    def __init__(self, notebook: _Notebook, exercise: str, others: frozenset = frozenset()) -> None:
+        self.notebook, self.exercise, self.others = notebook, exercise, others
         self.found: dict[tuple[str, int, int], Finding] = {}
         bindings = notebook.bindings.get(exercise, [])
         self.seen = {id(binding.node) for binding in bindings}
@@ -327,11 +327,12 @@ class _Scan:
                 if dotted is not None:  # a library name: nothing more to see inside it
                     self.report(dotted, _shown(node), cell, line, via)
                     continue
-            if isinstance(node, ast.Name) and loaded and node.id not in scope:
-                for binding in notebook.bindings.get(node.id, []):
+            name = node.id if isinstance(node, ast.Name) and loaded else None
+            if name is not None and name not in scope and name not in self.others:
+                for binding in notebook.bindings.get(name, []):
                     if binding.alias is None and id(binding.node) not in self.seen:
                         self.seen.add(id(binding.node))
-                        self.todo.append((binding.node, binding.cell, node.id))
+                        self.todo.append((binding.node, binding.cell, name))
             if isinstance(node, ast.Call) and node.args:
                 if notebook.dotted(node.func, scope) in _RUN_STRING:
                     text = "".join(
@@ -353,10 +354,12 @@ def find_delegation(
     cells: list[str], exercises: list[str], forbidden: Sequence[str]
 ) -> list[Finding]:
     """Findings, exercise by exercise, of forbidden dotted names (or names under them) reached by
-    the exercise's code or the module-level code it names. Cells that do not parse are skipped."""
+    the exercise's code or the module-level code it names, except the other exercises: each is
+    judged on its own (an eigenvalue exercise that calls a delegating product exercise keeps its
+    points; the product loses its own). Cells that do not parse are skipped."""
     notebook = _Notebook(cells, forbidden)
     findings: list[Finding] = []
     for exercise in exercises:
-        found = _Scan(notebook, exercise).found.values()
+        found = _Scan(notebook, exercise, frozenset(exercises) - {exercise}).found.values()
         findings += sorted(found, key=lambda f: (f.cell, f.line, f.name))
     return findings

@@ -316,6 +316,25 @@ def test_findings_name_their_exercise_and_helper():
     ]
 
 
+def test_an_exercise_calling_another_is_not_blamed_for_its_delegation():
+    """Is a delegating exercise found once, in itself, and not again in an exercise that calls
+    it (each exercise is graded on its own), while a plain helper is still followed?"""
+    cells = [
+        IMPORTS,
+        "def product(v):\n    return tf.hessians(v, v)",
+        "def helper(v):\n    return tf.hessians(v, v)",
+        "def power(v):\n    return product(v)",
+        "def power_via_helper(v):\n    return helper(v)",
+    ]
+    findings = find_delegation(
+        cells, ["product", "power", "power_via_helper"], ["tensorflow.hessians"]
+    )
+    assert [(f.exercise, f.via) for f in findings] == [
+        ("product", ""),
+        ("power_via_helper", "helper"),
+    ]
+
+
 def test_the_message_names_the_exercise_the_library_and_the_place():
     """Does the student read which exercise, what it used, where, and that it is not allowed?"""
     [finding] = find_delegation(
