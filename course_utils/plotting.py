@@ -370,7 +370,8 @@ def learning_rate_curves(rates, title="Learning rate against step"):
 def digit_grid(images, labels, columns=10, rows=2):
     """The first rows * columns 8x8 images (flattened, values in [0, 1]) with their labels.
     Returns the figure."""
-    fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns, 1.3 * rows))
+    fig, axes = plt.subplots(rows, columns, figsize=(0.9 * columns, 1.1 * rows))
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.9, wspace=0.1, hspace=0.3)
     for ax, image, label in zip(axes.flat, images, labels):
         ax.imshow(np.reshape(image, (8, 8)), cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(str(label), fontsize=9)

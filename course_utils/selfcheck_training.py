@@ -320,5 +320,9 @@ def _plot(report, name, cases, expected):
         ax.set_title(textwrap.fill(("PASS: " if ok else "FAIL: ") + case.name, 55), fontsize=8)
         ax.legend(fontsize=8)
     fig.suptitle(f"{name}: yours against the expected answers", fontsize=11)
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.15, top=0.78, wspace=0.25)
+    # Margins in inches, room for the tick labels and axis labels: the figure needs no cropping.
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(
+        left=0.9 / width, right=1 - 0.1 / width, bottom=0.65 / height, top=0.78, wspace=0.25
+    )
     return fig
