@@ -22,6 +22,7 @@ from autograder.assignments.optimizers_core.samples import (
     SEVERAL_VARIABLES,
     class_index,
 )
+from autograder.guest import runner
 from course_utils import loss
 
 # scenario -> (settings, initial values of the variables, steps) on the course loss; a class
@@ -121,8 +122,8 @@ def path_of(optimizer_class, scenario):
 @functools.cache
 def cell_path(setup, source, cls, scenario):
     """path_of the class `cls` defined by the cell `source` after the cell `setup` (once each)."""
-    namespace = {}
-    exec(setup, namespace)
+    namespace = {"get_ipython": runner._Shell}  # the setup cell holds a %config line
+    exec(runner.to_python(setup), namespace)
     exec(compile(source, cls, "exec"), namespace)
     return path_of(namespace[cls], scenario)
 
