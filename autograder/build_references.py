@@ -6,14 +6,22 @@
 For each assignment: `references.json` in its folder (hidden: the expected result of each case,
 run through the very guest drivers that run the student's classes, with the solution or the
 case's independent oracle), and the student-visible files its `public_files` hook makes (the
-self-checks' expected paths in `course_utils`). Plain JSON (no pickle), deterministic.
+self-checks' expected paths in `course_utils`). Plain JSON (no pickle), deterministic on one
+machine; float64 matrix products may differ in their last bits from one CPU to another (vector
+width, fused multiply-add), so a stored file counts as current when its floats agree with a fresh
+build to `REL_TOL` (`ABS_TOL` near zero), far inside every grading tolerance, and it is
+rewritten only when it does not.
 """
 
 import json
+import math
 
 import tensorflow as tf
 
 from autograder.guest.runner import load_guest
+
+REL_TOL = 1e-9  # lesson 4's references differ by up to 4e-14 (relative) between two CPUs
+ABS_TOL = 1e-12  # for values near zero, left by cancellation
 
 
 def build(assignment):
@@ -51,11 +59,38 @@ def generated_files(assignment):
     return files
 
 
+def same_values(stored, fresh):
+    """Are two JSON values equal, floats within REL_TOL or ABS_TOL and NaN equal to NaN?"""
+    if isinstance(stored, dict) and isinstance(fresh, dict):
+        return stored.keys() == fresh.keys() and all(
+            same_values(stored[k], fresh[k]) for k in stored
+        )
+    if isinstance(stored, list) and isinstance(fresh, list):
+        return len(stored) == len(fresh) and all(map(same_values, stored, fresh))
+    if isinstance(stored, float) and isinstance(fresh, float):
+        both_nan = math.isnan(stored) and math.isnan(fresh)
+        return both_nan or math.isclose(stored, fresh, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+    return type(stored) is type(fresh) and stored == fresh
+
+
+def is_current(path, text):
+    """Does the file at `path` hold `text`, or a JSON document with the same values?"""
+    if not path.exists():
+        return False
+    stored = path.read_text()
+    if stored == text:
+        return True
+    try:
+        return same_values(json.loads(stored), json.loads(text))
+    except ValueError:
+        return False
+
+
 def write(assignment):
-    """Build the assignment's reference files and write them; return the paths that changed."""
+    """Build the assignment's reference files and write those not current; return their paths."""
     changed = []
     for path, text in generated_files(assignment).items():
-        if not path.exists() or path.read_text() != text:
+        if not is_current(path, text):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             changed.append(path)
@@ -65,7 +100,5 @@ def write(assignment):
 def stale(assignment):
     """The reference files of `assignment` that differ from what its solutions give."""
     return [
-        path
-        for path, text in generated_files(assignment).items()
-        if not path.exists() or path.read_text() != text
+        path for path, text in generated_files(assignment).items() if not is_current(path, text)
     ]
