@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from autograder import generate
+from autograder.build_references import same_values
 from course_utils import selfcheck_2d
 from course_utils.hints_2d import HINTS
 from course_utils.selfcheck_2d import (
@@ -65,10 +66,11 @@ def test_public_cases_are_the_notebooks_own_settings():
 
 
 def test_expectations_are_current(solutions):  # noqa: F811
-    """Does the shipped JSON hold exactly what the notebook's solutions give now?"""
+    """Does the shipped JSON hold what the notebook's solutions give now (as build-references
+    judges it)?"""
     document = json.loads(EXPECTATIONS.read_text())
     assert "build-references" in document["about"]
-    assert document["expected"] == build_expectations(solutions)
+    assert same_values(document["expected"], json.loads(json.dumps(build_expectations(solutions))))
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
