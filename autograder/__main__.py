@@ -2,11 +2,12 @@
 
 Each subcommand only parses its arguments and calls one library function. Every command works on
 the course's assignments (`autograder.assignments.COURSE`): all of them, or the one named by
-`--assignment NAME`; `grade` infers it from the submitted notebooks' names or metadata, and writes
-into OUT/<assignment>/. A foreseeable problem
-(no sandbox, a missing or empty folder, an unreadable file, a bad option value, an output folder
-that cannot be written) ends the command with one line on stderr and a non-zero exit code:
-2 for a problem with the command itself, 1 when it ran but not everything succeeded.
+`--assignment NAME`; `grade` infers it from the submitted notebooks' names or metadata (in
+nbgrader's `submitted/` folder: every assignment submitted), and writes into OUT/<assignment>/.
+A foreseeable problem (no sandbox, a missing or empty folder, an unreadable file, a bad option
+value, an output folder that cannot be written) ends the command with one line on stderr and a
+non-zero exit code: 2 for a problem with the command itself, 1 when it ran but not everything
+succeeded.
 """
 
 import argparse
@@ -84,29 +85,38 @@ def _grade(args):
     if args.executor == "dask" and not args.scheduler:
         raise CommandError("--executor dask needs --scheduler ADDRESS")
     try:
-        assignment = grade.batch_assignment(args.path, args.assignment)
+        chosen, others = grade.batch_assignments(args.path, args.assignment)
     except grade.NothingToGrade as error:
         raise CommandError(str(error)) from None
-    out = writable_folder(args.out / assignment.name)
-    print(f"assignment: {assignment.name} ({assignment.title}); output in {out}")
+    outs = {a.name: writable_folder(args.out / a.name) for a in chosen}
+    if others:
+        print(f"left alone (not assignments of this course): {', '.join(others)}")
     mode = _sandbox_mode(args.sandbox)
     cluster = {"executor": "dask", "scheduler": args.scheduler} if args.executor == "dask" else {}
-    ok = grade.grade_batch(
-        args.path,
-        out,
-        mode,
-        jobs=args.jobs,
-        force=args.force,
-        limits=_limits(args),
-        assignment=assignment,
-        **cluster,
-    )
-    if not ok:
+    failed = []
+    for assignment in chosen:
+        out = outs[assignment.name]
+        print(f"assignment: {assignment.name} ({assignment.title}); output in {out}")
+        ok = grade.grade_batch(
+            args.path,
+            out,
+            mode,
+            jobs=args.jobs,
+            force=args.force,
+            limits=_limits(args),
+            assignment=assignment,
+            **cluster,
+        )
+        if not ok:
+            failed.append(out)
+    if failed:
+        where = ", ".join(f"{out}/grades.csv" for out in failed)
         print(
-            f"error: not every submission was graded; their rows in {out}/grades.csv say why",
+            f"error: not everything was graded or recorded; the lines above and the rows in "
+            f"{where} say why",
             file=sys.stderr,
         )
-    return 0 if ok else 1
+    return 1 if failed else 0
 
 
 def _build_references(args):

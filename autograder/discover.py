@@ -5,12 +5,17 @@
   one student per subfolder, the notebook found below it (at most `MAX_DEPTH` folders down);
 - `PATH/<name>.ipynb` files directly in the folder: one student per notebook.
 
+In nbgrader's `submitted/` folder (`nbgrader_course_of`), a student's submission of an assignment
+is `submitted/<student>/<assignment>/` and nothing else: `find_submissions(..., within=NAME)`
+looks only there, and a student without that folder has not submitted it (is not in its batch).
+
 A student's id is the file or folder name, printable (`student_id`). Whatever one entry is (a
 link, a name that is not UTF-8, a folder too big to search), it becomes that student's `Found`
 with a problem, never an exception; two entries with one id (`X/` and `X.ipynb`) are reported
 as that student's problem, not merged.
 """
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -20,6 +25,8 @@ from autograder.submission import printable
 
 MAX_DEPTH = 4  # folders searched below a student's folder (nbgrader's tree needs 1)
 MAX_ENTRIES = 10_000  # files and folders looked at in one student's folder
+NBGRADER_CONFIG = "nbgrader_config.py"
+SUBMITTED = "submitted"  # nbgrader's default CourseDirectory.submitted_directory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,9 +84,42 @@ def pick_notebook(folder, name=None):
     return None, f"several notebooks and none named {expected}: {listed}"
 
 
-def find_submissions(path, name=None):
+def nbgrader_course_of(submissions) -> Path | None:
+    """The nbgrader course whose `submitted/` folder is `submissions`, or None.
+
+    A course is the folder above `submitted/` when it has an nbgrader_config.py or when some
+    student's folder has nbgrader's `<student>/<assignment>/<notebook>` layout.
+    """
+    submissions = Path(submissions)
+    if not submissions.is_dir() or submissions.resolve().name != SUBMITTED:
+        return None
+    course_dir = submissions.resolve().parent
+    if (course_dir / NBGRADER_CONFIG).is_file() or any(submissions.glob("*/*/*.ipynb")):
+        return course_dir
+    return None
+
+
+def nbgrader_assignments(submitted) -> list[str]:
+    """The assignment folders in nbgrader's `submitted/<student>/<assignment>/`, sorted: every
+    assignment that some student submitted (names as they are; links are not followed)."""
+    names = set()
+    for student in Path(submitted).iterdir():
+        if student.name.startswith(".") or not _is_folder(student):
+            continue
+        with contextlib.suppress(OSError):
+            names.update(
+                student_id(a.name)
+                for a in student.iterdir()
+                if not a.name.startswith(".") and _is_folder(a)
+            )
+    return sorted(names)
+
+
+def find_submissions(path, name=None, within=None):
     """The submissions under `path`, sorted by student; one per student id. `name`: the
-    notebook file name to look for in a student's folder (see `pick_notebook`)."""
+    notebook file name to look for in a student's folder (see `pick_notebook`). `within`: the
+    assignment folder inside each student's folder (nbgrader's tree); students without it are
+    left out."""
     path = Path(path)
     if path.is_file():
         return [Found(student_id(path.stem), path)]
@@ -89,7 +129,7 @@ def find_submissions(path, name=None):
     for entry in sorted(path.iterdir()):
         if entry.name.startswith("."):
             continue
-        found = _found(entry, name)
+        found = _found(entry, name) if within is None else _found_within(entry, within, name)
         if found is not None:
             by_student.setdefault(found.student, []).append((entry, found))
     return [
@@ -111,6 +151,26 @@ def _found(entry, name=None):
                 notebook, problem = None, f"{printable(notebook.name)} links outside the submission"
             return Found(student, notebook, problem)
         return Found(student, entry) if is_notebook else None
+    except Exception as error:  # noqa: BLE001 - one unreadable entry must not stop the batch
+        return Found(student, None, f"{printable(entry.name)} could not be read: {_why(error)}")
+
+
+def _found_within(entry, assignment, name=None):
+    """The submission of `assignment` in nbgrader's `submitted/<student>/` folder `entry`
+    (None if the student did not submit it, or `entry` is no student's folder)."""
+    student = student_id(entry.name)
+    try:
+        if entry.is_symlink():
+            return Found(student, None, f"{printable(entry.name)} is a link, not a submission")
+        folder = entry / assignment
+        if not entry.is_dir() or not (folder.is_dir() or folder.is_symlink()):
+            return None
+        if folder.is_symlink():
+            return Found(student, None, f"{printable(assignment)} is a link, not a submission")
+        notebook, problem = pick_notebook(folder, name)
+        if notebook is not None and not notebook.resolve().is_relative_to(folder.resolve()):
+            notebook, problem = None, f"{printable(notebook.name)} links outside the submission"
+        return Found(student, notebook, problem)
     except Exception as error:  # noqa: BLE001 - one unreadable entry must not stop the batch
         return Found(student, None, f"{printable(entry.name)} could not be read: {_why(error)}")
 

@@ -5,8 +5,9 @@ a Dask cluster, see `executors`), run it in a fresh sandboxed process and score 
 hidden tests (`grade_task`); back here, write `OUT/students/<folder>/results.json` and
 `feedback.html` atomically (a folder staged in `OUT/.staging/`, renamed into place) and refresh
 `OUT/grades.csv`. A student already graded is skipped unless `force`. One batch is one
-assignment (given, or inferred from the notebooks: `batch_assignment`); the command line makes
-OUT the assignment's own folder, `--out`/<assignment>/.
+assignment (given, or inferred from the notebooks; in nbgrader's `submitted/` folder, one batch
+per assignment submitted: `batch_assignments`); the command line makes OUT the assignment's own
+folder, `--out`/<assignment>/.
 
 Each student's folder name is readable, bounded and unique per student id (`student_folder`);
 the class-level files (`grades.csv`, the class report) stay at the top of OUT, out of reach of any
@@ -426,22 +427,43 @@ def print_table(out_dir, assignment, stream=sys.stdout):
 
 
 def _discover(path, assignment=None):
-    """The submissions under `path` (NothingToGrade if none)."""
-    found = discover.find_submissions(path, assignment.notebook if assignment else None)
+    """The submissions under `path` (NothingToGrade if none); of `assignment` only, in an
+    nbgrader `submitted/` folder (`submitted/<student>/<assignment>/`)."""
+    notebook = assignment.notebook if assignment else None
+    within = assignment.name if assignment and discover.nbgrader_course_of(path) else None
+    found = discover.find_submissions(path, notebook, within=within)
     if not found:
         raise NothingToGrade(
             f"no submissions in {path}: expected a notebook, one folder per student, "
             "or nbgrader's submitted/ folder"
+            + (f" with {assignment.name}/ in a student's folder" if within else "")
         )
     return found
 
 
-def batch_assignment(path, name=None):
-    """The Assignment named `name`, else the one the submissions under `path` belong to
-    (UnknownAssignment, NothingToGrade)."""
+def batch_assignments(path, name=None):
+    """The Assignments to grade the submissions under `path` as, in course order, and the
+    assignment folders of an nbgrader course that are no assignment of this course.
+
+    `name` given: that one. nbgrader's `submitted/` folder: every assignment some student
+    submitted. Otherwise the one their notebooks belong to (`infer_assignment`). Raises
+    UnknownAssignment or NothingToGrade (one line each)."""
     if name:
-        return assignments.get(name)
-    return infer_assignment(_discover(path))
+        return [assignments.get(name)], []
+    if discover.nbgrader_course_of(path) is None:
+        return [infer_assignment(_discover(path))], []
+    folders = discover.nbgrader_assignments(path)
+    chosen = [a for a in assignments.all_assignments() if a.name in folders]
+    others = [f for f in folders if f not in {a.name for a in chosen}]
+    if not chosen and others:
+        raise assignments.UnknownAssignment(
+            f"no assignment of this course in {path} (found {', '.join(others[:5])}; "
+            f"the course has {', '.join(assignments.names())})"
+        )
+    if not chosen:
+        _discover(path)  # NothingToGrade, or one student's folder with no assignment folder
+        raise NothingToGrade(f"no submissions in {path}: expected <student>/<assignment>/ folders")
+    return chosen, others
 
 
 def infer_assignment(found):

@@ -23,8 +23,6 @@ from autograder import discover
 if TYPE_CHECKING:
     from nbgrader.coursedir import CourseDirectory
 
-CONFIG_FILE = "nbgrader_config.py"
-SUBMITTED = "submitted"  # nbgrader's default CourseDirectory.submitted_directory
 TESTS_CELL_SUFFIX = "_tests"  # an exercise's graded cell: grade_id "<ClassName>_tests"
 MAX_TIMESTAMP_BYTES = 200  # timestamp.txt comes from the student's side of the exchange
 
@@ -53,33 +51,18 @@ def course_directory(course_dir) -> "CourseDirectory":
 
     course_dir = Path(course_dir).resolve()
     config = Config()
-    if (course_dir / CONFIG_FILE).is_file():
-        config = PyFileConfigLoader(CONFIG_FILE, path=str(course_dir)).load_config()
+    if (course_dir / discover.NBGRADER_CONFIG).is_file():
+        config = PyFileConfigLoader(discover.NBGRADER_CONFIG, path=str(course_dir)).load_config()
     coursedir = CourseDirectory(config=config)
     if "root" not in config.CourseDirectory:
         coursedir.root = str(course_dir)
     return coursedir
 
 
-def nbgrader_course_of(submissions) -> Path | None:
-    """The nbgrader course whose `submitted/` folder is `submissions`, or None.
-
-    A course is the folder above `submitted/` when it has an nbgrader_config.py or when some
-    student's folder has nbgrader's `<student>/<assignment>/<notebook>` layout.
-    """
-    submissions = Path(submissions)
-    if not submissions.is_dir() or submissions.resolve().name != SUBMITTED:
-        return None
-    course_dir = submissions.resolve().parent
-    if (course_dir / CONFIG_FILE).is_file() or any(submissions.glob("*/*/*.ipynb")):
-        return course_dir
-    return None
-
-
 def record_grades(submissions, docs: dict, assignment, log=print) -> bool:
     """After grading `submissions`: write `docs` to its course's gradebook if it is nbgrader's
     `submitted/` folder (else do nothing). False if the gradebook could not be written."""
-    course_dir = nbgrader_course_of(submissions)
+    course_dir = discover.nbgrader_course_of(submissions)
     if course_dir is None:
         return True
     return write_gradebook(docs, course_dir, assignment, log)

@@ -69,6 +69,35 @@ def test_exit_code_says_whether_everything_was_graded(monkeypatch, subs):
     assert cli.main(["grade", "subs", "--out", "o"]) == 2
 
 
+def test_an_nbgrader_course_is_graded_assignment_by_assignment(monkeypatch, tmp_path, capsys):
+    """In nbgrader's submitted/ folder, is every assignment of the course that a student
+    submitted graded (in course order, each into OUT/<assignment>/), and are the others named
+    and left alone; does --assignment still pick one?"""
+    course = assignments.all_assignments()
+    first, last = course[0], course[-1]
+    for student, lesson in [("ann", last), ("ann", first), ("bob", last)]:
+        (tmp_path / "submitted" / student / lesson.name).mkdir(parents=True)
+        (tmp_path / "submitted" / student / lesson.name / lesson.notebook).write_text("{}")
+    (tmp_path / "submitted" / "bob" / "hw0").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(grade, "resolve", lambda mode: "none")
+    calls = []
+    monkeypatch.setattr(grade, "grade_batch", lambda *a, **k: calls.append((a, k)) or True)
+
+    assert cli.main(["grade", "submitted", "--out", "o"]) == 0
+    assert [(k["assignment"], a[1]) for a, k in calls] == [
+        (first, Path("o", first.name)),
+        (last, Path("o", last.name)),
+    ]
+    assert "left alone (not assignments of this course): hw0" in capsys.readouterr().out
+    calls.clear()
+    assert cli.main(["grade", "submitted", "--out", "o", "--assignment", last.name]) == 0
+    assert [k["assignment"] for _, k in calls] == [last]
+    monkeypatch.setattr(grade, "grade_batch", lambda *a, **k: k["assignment"] != first)
+    assert cli.main(["grade", "submitted", "--out", "o"]) == 1  # one of them failed
+    assert capsys.readouterr().err.count("\n") == 1
+
+
 def test_out_is_required():
     with pytest.raises(SystemExit):
         cli.main(["grade", "subs"])
@@ -98,6 +127,7 @@ def _fake_bwrap(folder):
 PROBLEMS = {
     "grade: missing folder": ["grade", "{tmp}/nothing", "--out", "{tmp}/out"],
     "grade: empty folder": ["grade", "{tmp}/empty", "--out", "{tmp}/out"],
+    "grade: nbgrader course of other assignments": ["grade", "{tmp}/submitted", "--out", "{tmp}/o"],
     "grade: output not writable": ["grade", "{tmp}/class", "--out", "{tmp}/file/out"],
     "grade: unknown sandbox": ["grade", "{tmp}/class", "--out", "{tmp}/out", "--sandbox", "vm"],
     "grade: jobs 0": ["grade", "{tmp}/class", "--out", "{tmp}/out", "--jobs", "0"],
@@ -167,6 +197,8 @@ def test_a_foreseeable_problem_is_one_line(problem, tmp_path):
     (tmp_path / "class" / "ann" / "optimizers_core.ipynb").write_text("{}")
     (tmp_path / "file").write_text("a file, not a folder")
     (tmp_path / "broken.ipynb").write_bytes(b"\x00\xff not json")
+    (tmp_path / "submitted" / "ann" / "hw0").mkdir(parents=True)  # nbgrader's, not ours
+    (tmp_path / "submitted" / "ann" / "hw0" / "hw0.ipynb").write_text("{}")
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     args = [a.format(tmp=tmp_path) for a in PROBLEMS[problem]]
     if "--bwrap" in args:

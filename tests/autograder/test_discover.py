@@ -128,3 +128,48 @@ def test_the_assignments_notebook_is_picked_among_several(tmp_path, second_lesso
     assert discover.find_submissions(tmp_path)[0].notebook == mine  # named after a lesson
     missing = discover.find_submissions(tmp_path, second_lesson)[0]
     assert missing.notebook is None and f"none named {second_lesson}" in missing.problem
+
+
+def test_a_course_is_its_submitted_folder_with_a_config_or_nbgrader_layout(tmp_path):
+    """Is a course found above submitted/ (config or layout), and nothing else taken for one?"""
+    with_config = tmp_path / "a"
+    (with_config / "submitted").mkdir(parents=True)
+    (with_config / "nbgrader_config.py").write_text("")
+    touch(tmp_path / "b" / "submitted" / "alice" / ASSIGNMENT.name / ASSIGNMENT.notebook)
+    plain = touch(tmp_path / "c" / "submitted" / "alice" / ASSIGNMENT.notebook)  # not nbgrader's
+    (tmp_path / "c" / "examples").mkdir()
+    (tmp_path / "c" / "nbgrader_config.py").write_text("")
+
+    assert discover.nbgrader_course_of(with_config / "submitted") == with_config.resolve()
+    assert discover.nbgrader_course_of(tmp_path / "b" / "submitted") == (tmp_path / "b").resolve()
+    assert discover.nbgrader_course_of(tmp_path / "c" / "examples") is None  # not its submitted/
+    assert discover.nbgrader_course_of(plain) is None
+    (tmp_path / "c" / "nbgrader_config.py").unlink()
+    assert discover.nbgrader_course_of(tmp_path / "c" / "submitted") is None
+
+
+def test_in_nbgrader_tree_a_submission_is_the_assignments_folder_only(tmp_path, second_lesson):
+    """In submitted/<student>/<assignment>/, does each assignment's batch hold exactly the
+    students who submitted it (the notebook found in that folder, whatever its name), with
+    links refused and the other lessons' folders never taken for it?"""
+    submitted = tmp_path / "submitted"
+    mine = touch(submitted / "ann" / ASSIGNMENT.name / ASSIGNMENT.notebook)
+    other = touch(submitted / "ann" / "other_lesson" / second_lesson)
+    renamed = touch(submitted / "bob" / "other_lesson" / "my copy.ipynb")
+    touch(submitted / "bob" / "hw0" / "hw0.ipynb")  # an assignment of nbgrader's, not ours
+    (submitted / "carol" / ASSIGNMENT.name).mkdir(parents=True)  # submitted nothing in it
+    (submitted / "dave").mkdir()
+    (submitted / "dave" / ASSIGNMENT.name).symlink_to(mine.parent)
+    touch(submitted / "stray.ipynb")  # no student's folder
+
+    assert discover.nbgrader_assignments(submitted) == sorted(
+        [ASSIGNMENT.name, "hw0", "other_lesson"]
+    )
+    found = discover.find_submissions(submitted, ASSIGNMENT.notebook, within=ASSIGNMENT.name)
+    assert [f.student for f in found] == ["ann", "carol", "dave"]
+    assert found[0] == discover.Found("ann", mine)
+    assert found[1].notebook is None and "no notebook" in found[1].problem
+    assert found[2].notebook is None and "link" in found[2].problem
+    found = discover.find_submissions(submitted, second_lesson, within="other_lesson")
+    assert found == [discover.Found("ann", other), discover.Found("bob", renamed)]
+    assert discover.find_submissions(submitted, "nothing.ipynb", within="nothing") == []

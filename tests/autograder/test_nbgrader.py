@@ -4,7 +4,9 @@ generate → release → fetch → submit → collect → our grader (and its gr
 with the real nbgrader commands, in a temporary course folder with a temporary exchange.
 """
 
+import concurrent.futures
 import csv
+import functools
 import json
 import os
 import shutil
@@ -116,56 +118,75 @@ def nbgrader(*args, cwd, home, check=True):
     return done
 
 
+def in_parallel(*calls):
+    """Run independent commands (different students' homes) two at a time, in order."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
 @pytest.mark.slow
-@EVERY_ASSIGNMENT
-def test_nbgrader_round_trip(tmp_path, assignment):
-    """Students fetch and submit; we collect, grade and release feedback; students fetch it."""
-    name, notebook = assignment.name, assignment.notebook
+def test_nbgrader_round_trip_of_the_whole_course(tmp_path):
+    """One nbgrader course with every lesson: students fetch and submit (alice every lesson,
+    solved; bob the first and last, untouched); we collect, grade `submitted/` once (every
+    lesson submitted, each into OUT/<lesson>/, nobody graded for a lesson not submitted),
+    fill the gradebook that `nbgrader export` reads, and release feedback; students fetch it."""
+    course_assignments = assignments.all_assignments()
     course, exchange = tmp_path / "course", tmp_path / "exchange"
     (course / "solutions").mkdir(parents=True)
     exchange.mkdir()
     shutil.copy(paths.ROOT / "nbgrader_config.py", course)
     for path in paths.SOLUTIONS_DIR.glob("*.*"):  # the notebooks and their modules
         shutil.copy(path, course / "solutions")
-    source = nbgrader_course.source_link(assignment)
-    link = course / source
-    link.parent.mkdir(parents=True)
-    link.symlink_to(os.readlink(paths.ROOT / source))
     shared = [f"--Exchange.root={exchange}"]
     instructor = tmp_path / "instructor-home"
+    answers = {  # student -> {lesson: the notebook submitted, None: the copy fetched}
+        "alice": {a.name: tmp_path / f"alice-{a.notebook}" for a in course_assignments},
+        "bob": {course_assignments[0].name: None, course_assignments[-1].name: None},
+    }
 
-    nbgrader("generate_assignment", name, cwd=course, home=instructor)
-    released = course / "release" / name
-    assert [p.name for p in released.iterdir()] == [notebook]  # no solutions module
-    student_copy = json.loads((released / notebook).read_text())
-    assert "### BEGIN SOLUTION" not in json.dumps(student_copy)
-    committed = json.loads(assignment.student_notebook.read_text())
-    assert [c["source"] for c in student_copy["cells"]] == [c["source"] for c in committed["cells"]]
-    nbgrader("release_assignment", name, *shared, cwd=course, home=instructor)
+    for assignment in course_assignments:
+        name, notebook = assignment.name, assignment.notebook
+        source = nbgrader_course.source_link(assignment)
+        link = course / source
+        link.parent.mkdir(parents=True)
+        link.symlink_to(os.readlink(paths.ROOT / source))
+        nbgrader("generate_assignment", name, cwd=course, home=instructor)
+        released = course / "release" / name
+        assert [p.name for p in released.iterdir()] == [notebook]  # no solutions module
+        student_copy = json.loads((released / notebook).read_text())
+        assert "### BEGIN SOLUTION" not in json.dumps(student_copy)
+        committed = json.loads(assignment.student_notebook.read_text())
+        assert [c["source"] for c in student_copy["cells"]] == [
+            c["source"] for c in committed["cells"]
+        ]
+        nbgrader("release_assignment", name, *shared, cwd=course, home=instructor)
+        solved = with_graded_cells_edited(assignment.solution_notebook)  # no matter to scores
+        answers["alice"][name].write_text(json.dumps(solved))
 
-    alice = tmp_path / "alice.ipynb"  # solved; her graded cells deleted or edited: no matter
-    alice.write_text(json.dumps(with_graded_cells_edited(assignment.solution_notebook)))
-    answers = {"alice": alice, "bob": None}  # bob submits it untouched
-    for student, answer in answers.items():
+    def fetch_and_submit(student):
         home = tmp_path / student
         home.mkdir()
         course_args = ["--course", COURSE_ID, *shared]
-        nbgrader("fetch_assignment", name, *course_args, cwd=home, home=home)
-        if answer:
-            shutil.copy(answer, home / name / notebook)
-        nbgrader("submit", name, *course_args, f"--student={student}", cwd=home, home=home)
+        for name, answer in answers[student].items():
+            nbgrader("fetch_assignment", name, *course_args, cwd=home, home=home)
+            if answer:
+                shutil.copy(answer, home / name / assignments.get(name).notebook)
+            nbgrader("submit", name, *course_args, f"--student={student}", cwd=home, home=home)
 
-    nbgrader("collect", name, *shared, cwd=course, home=instructor)
-    for student in answers:
-        folder = course / "submitted" / student / name
-        assert {p.name for p in folder.iterdir()} == {
-            notebook,
-            *nbgrader_course.SUBMISSION_FILES,
-        }
+    in_parallel(*(functools.partial(fetch_and_submit, student) for student in answers))
+    for assignment in course_assignments:
+        nbgrader("collect", assignment.name, *shared, cwd=course, home=instructor)
+    for student, submitted_lessons in answers.items():
+        for name in submitted_lessons:
+            folder = course / "submitted" / student / name
+            assert {p.name for p in folder.iterdir()} == {
+                assignments.get(name).notebook,
+                *nbgrader_course.SUBMISSION_FILES,
+            }
 
     out = tmp_path / "grades"
     mode = "bwrap" if sandbox.bwrap_works()[0] else "none"
-    done = subprocess.run(
+    done = subprocess.run(  # no --assignment: every lesson submitted
         [sys.executable, "-m", "autograder", "grade", course / "submitted", "--out", out]
         + ["--sandbox", mode],
         capture_output=True,
@@ -173,47 +194,53 @@ def test_nbgrader_round_trip(tmp_path, assignment):
         timeout=900,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    scores = {
-        s: json.loads((grade.student_dir(out / name, s) / grade.RESULTS).read_text())["score"]
-        for s in answers
-    }
-    assert scores == {"alice": assignment.max_score(), "bob": 0}
-    for student in answers:
-        assert f"nbgrader gradebook: {student}: {scores[student]:g} / " in done.stdout
+    scores = {}  # (student, lesson) -> score
+    for assignment in course_assignments:
+        rows = list(csv.DictReader((out / assignment.name / grade.GRADES).open()))
+        graded_students = {s for s in answers if assignment.name in answers[s]}
+        assert {row["student"] for row in rows} == graded_students
+        for student in graded_students:
+            results = grade.student_dir(out / assignment.name, student) / grade.RESULTS
+            scores[student, assignment.name] = json.loads(results.read_text())["score"]
+            expected = assignment.max_score() if answers[student][assignment.name] else 0
+            assert scores[student, assignment.name] == expected, (student, assignment.name)
+            line = f"nbgrader gradebook: {student}: {expected:g} / {assignment.max_score():g}"
+            assert line in done.stdout
 
     nbgrader("export", cwd=course, home=instructor)  # nbgrader's CSV, from its gradebook
     with (course / "grades.csv").open() as csv_file:
-        exported = {row["student_id"]: row for row in csv.DictReader(csv_file)}
-    assert set(exported) == set(answers)
-    for student, score in scores.items():
-        row = exported[student]
+        exported = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(csv_file)}
+    for (student, name), score in scores.items():
+        row = exported[student, name]
         assert float(row["raw_score"]) == float(row["score"]) == score
-        assert float(row["max_score"]) == assignment.max_score()
+        assert float(row["max_score"]) == assignments.get(name).max_score()
         stamp = course / "submitted" / student / name / "timestamp.txt"
         assert row["timestamp"] == str(parse_utc(stamp.read_text().strip()))
+    not_submitted = set(exported) - set(scores)
+    assert not_submitted == {
+        ("bob", a.name) for a in course_assignments if a.name not in answers["bob"]
+    }
+    assert all(float(exported[key]["score"]) == 0 for key in not_submitted)
 
     assert cli.main(["nbgrader-feedback", str(out), str(course)]) == 0
-    for student in answers:
+    for student, name in scores:
         placed = course / "feedback" / student / name / f"{name}.html"
         feedback = grade.student_dir(out / name, student) / grade.FEEDBACK
         assert placed.read_text() == feedback.read_text()
+    for assignment in course_assignments:
+        nbgrader("release_feedback", assignment.name, *shared, cwd=course, home=instructor)
 
-    nbgrader("release_feedback", name, *shared, cwd=course, home=instructor)
-    for student, score in scores.items():
+    def fetch_feedback(student):
         home = tmp_path / student
-        nbgrader(
-            "fetch_feedback",
-            name,
-            "--course",
-            COURSE_ID,
-            *shared,
-            f"--student={student}",
-            cwd=home,
-            home=home,
-        )
-        (page,) = (home / name / "feedback").glob(f"*/{name}.html")
-        text = page.read_text()
-        assert student in text and f"{score:g} / {assignment.max_score():g}" in text
+        for name in answers[student]:
+            course_args = ["--course", COURSE_ID, *shared, f"--student={student}"]
+            nbgrader("fetch_feedback", name, *course_args, cwd=home, home=home)
+            (page,) = (home / name / "feedback").glob(f"*/{name}.html")
+            text = page.read_text()
+            score, most = scores[student, name], assignments.get(name).max_score()
+            assert student in text and f"{score:g} / {most:g}" in text
+
+    in_parallel(*(functools.partial(fetch_feedback, student) for student in answers))
 
 
 def with_graded_cells_edited(path):

@@ -244,28 +244,10 @@ def test_without_a_gradebook_or_its_cells_nothing_is_written_and_it_says_why(tmp
     assert "--force" in lines[-1]
 
 
-def test_a_course_is_its_submitted_folder_with_a_config_or_nbgrader_layout(tmp_path):
-    """Is a course found above submitted/ (config or layout), and nothing else taken for one?"""
-    with_config = tmp_path / "a"
-    (with_config / "submitted").mkdir(parents=True)
-    (with_config / "nbgrader_config.py").write_text("")
-    layout = tmp_path / "b" / "submitted" / "alice" / ID
-    layout.mkdir(parents=True)
-    (layout / ASSIGNMENT.notebook).write_text("{}")
+def test_grades_of_a_folder_that_is_no_course_go_nowhere(tmp_path):
+    """Is nothing written (and nothing failed) when the graded folder is no nbgrader course?"""
     plain = tmp_path / "c" / "submitted" / "alice"  # <student>/<notebook>: not nbgrader's
     plain.mkdir(parents=True)
     (plain / ASSIGNMENT.notebook).write_text("{}")
-    (tmp_path / "c" / "examples").mkdir()
-    (tmp_path / "c" / "nbgrader_config.py").write_text("")
-
-    assert gradebook.nbgrader_course_of(with_config / "submitted") == with_config.resolve()
-    assert gradebook.nbgrader_course_of(tmp_path / "b" / "submitted") == (tmp_path / "b").resolve()
-    assert (
-        gradebook.nbgrader_course_of(tmp_path / "c" / "examples") is None
-    )  # a course, not its submitted/
-    assert gradebook.nbgrader_course_of(plain / ASSIGNMENT.notebook) is None
-    (tmp_path / "c" / "nbgrader_config.py").unlink()
-    assert gradebook.nbgrader_course_of(tmp_path / "c" / "submitted") is None
-    assert gradebook.record_grades(
-        tmp_path / "c" / "submitted", {}, ASSIGNMENT, log=print
-    )  # nothing to do
+    assert gradebook.record_grades(tmp_path / "c" / "submitted", {}, ASSIGNMENT, log=print)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["alice", "c", ID + ".ipynb", "submitted"]
