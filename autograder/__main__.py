@@ -260,7 +260,11 @@ def parser():
         default="auto",
         help="auto: bwrap if it works, else refuse; none: no isolation (unsafe)",
     )
-    g.add_argument("--force", action="store_true", help="regrade students already graded")
+    g.add_argument(
+        "--force",
+        action="store_true",
+        help="regrade every student, also those graded before from the same notebook",
+    )
     g.add_argument(
         "--executor",
         choices=("local", "dask"),

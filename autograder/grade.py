@@ -4,7 +4,9 @@ Per student: read its notebook here (`prepare`: JSON only), then, on a worker (l
 a Dask cluster, see `executors`), run it in a fresh sandboxed process and score its data with the
 hidden tests (`grade_task`); back here, write `OUT/students/<folder>/results.json` and
 `feedback.html` atomically (a folder staged in `OUT/.staging/`, renamed into place) and refresh
-`OUT/grades.csv`. A student already graded is skipped unless `force`. One batch is one
+`OUT/grades.csv`. A student already graded from the very same notebook (its SHA-256 is in
+results.json) is skipped unless `force`; a changed notebook, or a student whose grading failed
+for the grader's reasons, is graded again. One batch is one
 assignment (given, or inferred from the notebooks; in nbgrader's `submitted/` folder, one batch
 per assignment submitted: `batch_assignments`); the command line makes OUT the assignment's own
 folder, `--out`/<assignment>/.
@@ -29,7 +31,15 @@ import threading
 import time
 from pathlib import Path
 
-from autograder import assignments, class_report, discover, executors, report, sandbox
+from autograder import (
+    assignments,
+    class_report,
+    discover,
+    executors,
+    report,
+    sandbox,
+    submission,
+)
 from autograder.progress import Progress
 from autograder.run_submission import (
     SubmissionRun,
@@ -44,6 +54,7 @@ STUDENTS, STAGING = "students", ".staging"  # OUT/students/<folder>/, OUT/.stagi
 _PLAIN_FOLDER = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")  # ids used as their own folder name
 PREFIX_CHARS, HASH_CHARS = 40, 12
 TABLE_ID_CHARS = 40  # longer student ids are cut in `print_table`
+SUBMISSION_SHA256 = "submission_sha256"  # results.json's extra_data: the notebook graded
 
 
 class NothingToGrade(ValueError):
@@ -303,6 +314,13 @@ def _read_results(path):
     return doc
 
 
+def graded_from(out_dir, student):
+    """The SHA-256 of the notebook `student` was graded from in `out_dir`, or None."""
+    document = _read_results(student_dir(out_dir, student) / RESULTS)
+    graded = document and document["extra_data"].get(SUBMISSION_SHA256)
+    return graded if isinstance(graded, str) else None
+
+
 def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -325,9 +343,10 @@ def grade_batch(
     warm_start=True,
     assignment=None,
 ):
-    """Grade every submission under `path` into `out_dir`; True if all of them were graded
-    (a submission that is no notebook, or whose grading failed, is not). NothingToGrade if
-    `path` holds no submission.
+    """Grade every submission under `path` into `out_dir`; True if all of them are graded,
+    now or in an earlier run (a submission that is no notebook, or whose grading failed, is
+    not), and the nbgrader gradebook, if any, written. NothingToGrade if `path` holds no
+    submission. A student graded before from the same notebook is skipped unless `force`.
 
     `assignment`: the Assignment (or its name) to grade them as; by default inferred from the
     notebooks' names or metadata (`infer_assignment`).
@@ -343,15 +362,30 @@ def grade_batch(
         assignment = assignments.get(assignment)
     found = _discover(path, assignment)
     assignment = assignment or infer_assignment(found)
-    todo = [f for f in found if force or not (student_dir(out_dir, f.student) / RESULTS).exists()]
+    prints = {f.student: f.notebook and submission.fingerprint(f.notebook) for f in found}
+    earlier = {f.student: graded_from(out_dir, f.student) for f in found}
+    todo = [
+        f
+        for f in found
+        if force or not prints[f.student] or earlier[f.student] != prints[f.student]
+    ]
     progress = Progress(len(todo), log)
     if len(todo) < len(found):
-        progress.note(f"skipping {len(found) - len(todo)} already graded (use --force to regrade)")
+        progress.note(
+            f"skipping {len(found) - len(todo)} already graded from the same notebook "
+            "(use --force to regrade)"
+        )
+    again = [f for f in todo if not force and (student_dir(out_dir, f.student) / RESULTS).exists()]
+    if again:
+        progress.note(
+            f"grading {len(again)} again: their notebook changed, or grading it failed, since"
+        )
     docs = write_grades(out_dir, assignment)
     failures = []
 
     def finish(student, outcome, error):
-        document, error = _write_outcome(out_dir, student, outcome, error, mode, assignment)
+        graded = prints[student] if error is None else None  # failed here: retried next time
+        document, error = _write_outcome(out_dir, student, outcome, error, mode, assignment, graded)
         docs[student] = document
         reason = error or document["extra_data"].get("not_graded")  # e.g. not a notebook
         if reason:
@@ -390,17 +424,23 @@ def grade_batch(
         docs, assignment
     ):  # the summary ends with the common mistakes
         progress.note(line)
-    return recorded and not failures
+    return recorded and not any(
+        (docs.get(f.student) or {}).get("extra_data", {}).get("not_graded") for f in found
+    )  # every student of the batch graded, now or in an earlier run
 
 
-def _write_outcome(out_dir, student, outcome, error, mode, assignment):
+def _write_outcome(out_dir, student, outcome, error, mode, assignment, graded=None):
     """Write what grading one student gave, or a "not graded" row saying why it failed.
+    `graded`: the SHA-256 of the notebook graded, recorded in results.json (`SUBMISSION_SHA256`).
 
     Returns (results document, None) or (the not-graded document, why).
     """
     if error is None:
         try:
             document, files = outcome
+            if graded:
+                document["extra_data"][SUBMISSION_SHA256] = graded
+                files = {**files, RESULTS: report.dump_json(document)}
             write_student(out_dir, student, files)
             return document, None
         except Exception as failure:  # noqa: BLE001 - e.g. a document that cannot be written
@@ -469,8 +509,6 @@ def batch_assignments(path, name=None):
 def infer_assignment(found):
     """The assignment of a batch, from its notebooks' names, else their metadata (bounded
     reads, no code run); UnknownAssignment (one line, listing the choices) otherwise."""
-    from autograder import submission
-
     notebooks = [f.notebook for f in found if f.notebook is not None]
     try:
         return assignments.infer(notebooks)

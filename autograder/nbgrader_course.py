@@ -18,6 +18,7 @@ from pathlib import Path
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder import assignments, discover, generate, grade
+from autograder.submission import fingerprint
 
 SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")  # written by nbgrader submit
 
@@ -42,15 +43,16 @@ def place_feedback(out_dir, course_dir, assignment):
     `out_dir`: where `grade` wrote the assignment's results (OUT/<assignment>).
 
     Covers every student with a `submitted/<student>/<assignment>/` folder. Returns (written
-    paths, [(student, why not)]): a student is skipped when not graded, graded before the
-    submission was (re)collected, or when the submission lacks nbgrader's submission files.
+    paths, [(student, why not)]): a student is skipped when not graded, graded from another
+    notebook than the one collected now, or when the submission lacks nbgrader's submission
+    files.
     """
     out_dir, course_dir = Path(out_dir), Path(course_dir)
     written, skipped = [], []
     for submission in sorted((course_dir / "submitted").glob(f"*/{assignment.name}")):
         student = discover.student_id(submission.parent.name)  # as `grade` names it
         feedback = grade.student_dir(out_dir, student) / grade.FEEDBACK
-        notebook, problem = _check(submission, feedback, assignment)
+        notebook, problem = _check(submission, out_dir, student, assignment)
         if problem:
             skipped.append((student, problem))
             continue
@@ -66,14 +68,24 @@ def place_feedback(out_dir, course_dir, assignment):
     return written, skipped
 
 
-def _check(submission, feedback, assignment):
+def _check(submission, out_dir, student, assignment):
     """(the graded notebook, None), or (None, why its feedback cannot be placed)."""
+    feedback = grade.student_dir(out_dir, student) / grade.FEEDBACK
     if not feedback.is_file():
         return None, f"not graded: no {feedback}"
     missing = [name for name in SUBMISSION_FILES if not (submission / name).is_file()]
     if missing:
         return None, f"no {' or '.join(missing)}: collect submissions with `nbgrader collect`"
     notebook, problem = discover.pick_notebook(submission, assignment.notebook)
-    if notebook is not None and notebook.stat().st_ctime > feedback.stat().st_mtime:
-        return None, "collected again after it was graded: grade it again with --force"
+    if notebook is not None and not _graded_as_it_is(notebook, out_dir, student, feedback):
+        return None, "collected again, with another notebook, after it was graded: grade again"
     return notebook, problem
+
+
+def _graded_as_it_is(notebook, out_dir, student, feedback):
+    """Was `student` graded from `notebook` as it is now? Told by the notebook's SHA-256 that
+    results.json records; for results without it (an older grader), by the times."""
+    graded = grade.graded_from(out_dir, student)
+    if graded is None:
+        return notebook.stat().st_ctime <= feedback.stat().st_mtime
+    return graded == fingerprint(notebook)

@@ -11,6 +11,7 @@ Fields of the wrong type (a list as a cell id, a number as a tag) are ignored, n
 
 import dataclasses
 import errno
+import hashlib
 import itertools
 import json
 import os
@@ -68,6 +69,15 @@ def read_notebook(path, max_bytes=MAX_BYTES):
             f"{_name(path)} is JSON but not a Jupyter notebook (it has no list of cells)"
         )
     return nb
+
+
+def fingerprint(path, max_bytes=MAX_BYTES):
+    """The SHA-256 (hex) of the submitted file at `path`, read as the grader reads it; None when
+    it cannot be read as a notebook (a link, not a regular file, too big, unreadable)."""
+    try:
+        return hashlib.sha256(_read_regular_file(Path(path), max_bytes)).hexdigest()
+    except (OSError, SubmissionError):
+        return None
 
 
 def _read_regular_file(path, max_bytes):

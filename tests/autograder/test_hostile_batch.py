@@ -72,8 +72,8 @@ def test_hostile_names_get_one_row_and_one_folder_each(tmp_path):
     assert (out / grade.GRADES).is_file() and not leftovers(out)
 
     before, log = rows(out), []
-    assert grade.grade_batch(subs, out, "none", jobs=1, log=log.append)  # nothing left to grade
-    assert f"skipping {len(expected)} already graded" in log[0]
+    assert not grade.grade_batch(subs, out, "none", jobs=1, log=log.append)  # still not graded
+    assert f"skipping {len(expected) - 1} already graded from the same notebook" in log[0]  # not X
     assert rows(out) == before
 
 
@@ -120,6 +120,38 @@ def test_a_failure_while_grading_one_student_is_that_students_row(tmp_path, monk
     results = json.loads((grade.student_dir(out, "bad") / grade.RESULTS).read_text())
     assert [t["name"] for t in results["tests"]] == ASSIGNMENT.all_shown_names()  # each at 0
     assert not any(t["score"] for t in results["tests"])
+
+
+def test_a_second_run_grades_what_changed_or_failed_and_skips_the_rest(tmp_path, monkeypatch):
+    """Run again without --force: is a student whose notebook changed graded again (even with
+    the same file time), one whose grading failed for the grader's reasons retried, and one
+    with the very same notebook skipped; does --force grade everyone; does the result say
+    whether every student of the batch is graded?"""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for student in ("ann", "bad", "cid"):
+        notebook(subs / student, '{"cells": []}')
+    monkeypatch.setattr(grade, "grade_task", fake_grading({"bad"}))
+    assert not grade.grade_batch(subs, out, "none", jobs=1, log=lambda line: None)
+    graded = json.loads((grade.student_dir(out, "ann") / grade.RESULTS).read_text())
+    sha = graded["extra_data"][grade.SUBMISSION_SHA256]
+    assert sha == submission.fingerprint(subs / "ann" / ASSIGNMENT.notebook)
+    changed = notebook(subs / "cid", '{"cells": [], "metadata": {}}')
+    os.utime(changed, (1_000_000_000, 1_000_000_000))  # older than its results: no matter
+
+    seen, log = [], []
+
+    def counting(task, *args, **kwargs):
+        seen.append(task.student)
+        return fake_grading(set())(task, *args, **kwargs)
+
+    monkeypatch.setattr(grade, "grade_task", counting)
+    assert grade.grade_batch(subs, out, "none", jobs=1, log=log.append)
+    assert seen == ["bad", "cid"] and rows(out)["bad"]["not_graded"] == ""
+    assert "skipping 1 already graded from the same notebook" in log[0]
+    assert "grading 2 again" in log[1]
+    seen.clear()
+    assert grade.grade_batch(subs, out, "none", jobs=1, force=True, log=lambda line: None)
+    assert seen == ["ann", "bad", "cid"]
 
 
 def test_a_failure_in_a_worker_process_is_that_students_row(tmp_path, monkeypatch):

@@ -20,6 +20,7 @@ from nbgrader.utils import parse_utc
 from autograder import __main__ as cli
 from autograder import assignments, grade, nbgrader_course, paths, sandbox
 from autograder.assignments.optimizers_core.spec import ASSIGNMENT
+from autograder.submission import fingerprint
 
 COURSE_ID = "optimizers-core"
 EVERY_ASSIGNMENT = pytest.mark.parametrize(
@@ -54,10 +55,15 @@ def submitted(course, student, files=("timestamp.txt", "submission_secret.txt"))
     return folder
 
 
-def graded(out, student, html="<p>feedback</p>"):
+def graded(out, student, html="<p>feedback</p>", notebook=None):
+    """A graded student's feedback page; with `notebook`, results.json records its SHA-256."""
     folder = grade.student_dir(out, student)
     folder.mkdir(parents=True)
     (folder / grade.FEEDBACK).write_text(f"{html} {student}")
+    if notebook is not None:
+        extra = {"student": student, "max_score": 1, grade.SUBMISSION_SHA256: fingerprint(notebook)}
+        document = {"score": 1, "tests": [], "extra_data": extra}
+        (folder / grade.RESULTS).write_text(json.dumps(document))
     return folder / grade.FEEDBACK
 
 
@@ -71,19 +77,25 @@ def test_feedback_goes_where_release_feedback_takes_it(tmp_path):
     submitted(course, "carol")  # not graded
     submitted(course, "dave")
     old = graded(out, "dave")
-    os.utime(old, (1_000_000_000, 1_000_000_000))  # graded before this collection
+    os.utime(old, (1_000_000_000, 1_000_000_000))  # graded before this collection (no SHA-256)
+    erin = submitted(course, "erin") / ASSIGNMENT.notebook
+    os.utime(graded(out, "erin", notebook=erin), (1_000_000_000, 1_000_000_000))
+    fay = submitted(course, "fay") / ASSIGNMENT.notebook
+    graded(out, "fay", notebook=fay)
+    fay.write_text('{"cells": []}')  # collected again, another notebook
 
     written, skipped = nbgrader_course.place_feedback(out, course, ASSIGNMENT)
 
     target = course / "feedback" / "alice" / ASSIGNMENT.name
-    assert written == [target / f"{ASSIGNMENT.name}.html"]
+    erins = course / "feedback" / "erin" / ASSIGNMENT.name / f"{ASSIGNMENT.name}.html"
+    assert written == [target / f"{ASSIGNMENT.name}.html", erins]  # erin: the notebook graded
     assert written[0].read_text() == "<p>feedback</p> alice"
     for name in nbgrader_course.SUBMISSION_FILES:
         assert (target / name).read_text() == f"{name} of alice"
     reasons = dict(skipped)
-    assert set(reasons) == {"bob", "carol", "dave"}
+    assert set(reasons) == {"bob", "carol", "dave", "fay"}
     assert "submission_secret.txt" in reasons["bob"] and "not graded" in reasons["carol"]
-    assert "--force" in reasons["dave"]
+    assert "grade again" in reasons["dave"] and "another notebook" in reasons["fay"]
     assert not (course / "feedback" / "bob").exists()
     assert sorted(p.name for p in target.iterdir()) == sorted(
         [f"{ASSIGNMENT.name}.html", *nbgrader_course.SUBMISSION_FILES]

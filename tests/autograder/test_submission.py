@@ -1,6 +1,7 @@
 """Reading submissions defensively and choosing the cells to run."""
 
 import dataclasses
+import hashlib
 import json
 import os
 
@@ -194,3 +195,16 @@ def test_a_notebook_of_another_lesson_is_refused(tmp_path, other_lesson, metadat
         with pytest.raises(submission.SubmissionError, match=refused) as error:
             submission.check_assignment(nb, tmp_path / name, ASSIGNMENT)
         assert ASSIGNMENT.notebook in str(error.value) and "\n" not in str(error.value)
+
+
+def test_fingerprint_is_the_files_sha256_or_none_when_it_cannot_be_read(tmp_path):
+    """Is a submission's fingerprint the SHA-256 of its bytes, and None for a link, a folder,
+    a missing file or one over the size limit (never read whole)?"""
+    notebook = tmp_path / "a.ipynb"
+    notebook.write_bytes(b'{"cells": []}')
+    assert submission.fingerprint(notebook) == hashlib.sha256(b'{"cells": []}').hexdigest()
+    (tmp_path / "link.ipynb").symlink_to(notebook)
+    assert submission.fingerprint(tmp_path / "link.ipynb") is None
+    assert submission.fingerprint(tmp_path) is None
+    assert submission.fingerprint(tmp_path / "missing.ipynb") is None
+    assert submission.fingerprint(notebook, max_bytes=4) is None
