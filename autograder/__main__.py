@@ -109,6 +109,13 @@ def _grade(args):
         )
         if not ok:
             failed.append(out)
+    try:
+        sheet = grade.write_course_grades(args.out)
+    except OSError as error:
+        print(f"{args.out / grade.COURSE_GRADES} not written: {error}")
+    else:
+        if sheet:
+            print(f"course grades (every lesson graded in {args.out}): {sheet}")
     if failed:
         where = ", ".join(f"{out}/grades.csv" for out in failed)
         print(

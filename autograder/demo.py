@@ -17,4 +17,5 @@ def run_demo(out_dir, mode, assignments):
         grade.print_table(out, assignment)
         print(f"\nFeedback pages: {out}/{grade.STUDENTS}/<student>/{grade.FEEDBACK}")
         print(f"Class report:   {out}/{class_report.REPORT}")
+    print(f"\nCourse grades:  {grade.write_course_grades(out_dir)}")
     return 0 if ok else 1

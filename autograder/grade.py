@@ -50,6 +50,7 @@ from autograder.run_submission import (
 from autograder.submission import printable, without_surrogates
 
 RESULTS, FEEDBACK, GRADES = "results.json", "feedback.html", "grades.csv"
+COURSE_GRADES = "course_grades.csv"  # --out/course_grades.csv: every lesson graded there
 STUDENTS, STAGING = "students", ".staging"  # OUT/students/<folder>/, OUT/.staging/<temporary>
 _PLAIN_FOLDER = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")  # ids used as their own folder name
 PREFIX_CHARS, HASH_CHARS = 40, 12
@@ -273,25 +274,50 @@ def write_student(out_dir, student, files):
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_grades(out_dir, assignment, docs=None):
-    """Rebuild OUT/grades.csv (atomically) from `docs` (student -> results document), by default
-    from every OUT/students/*/results.json; returns the documents.
+def read_grades(out_dir):
+    """{student: results document} of every OUT/students/*/results.json.
 
     A results.json that cannot be read, is not a results document or is in another student's
     folder is left out.
     """
-    out_dir = Path(out_dir)
-    if docs is None:
-        docs = {}
-        for results in sorted((out_dir / STUDENTS).glob(f"*/{RESULTS}")):
-            doc = _read_results(results)
-            if doc is not None:
-                docs[doc["extra_data"]["student"]] = doc
-    staging = out_dir / f".{GRADES}.tmp"
-    text = report.grades_csv(docs, assignment)
-    staging.write_text(text, encoding="utf-8", errors="backslashreplace")
-    os.replace(staging, out_dir / GRADES)
+    docs = {}
+    for results in sorted((Path(out_dir) / STUDENTS).glob(f"*/{RESULTS}")):
+        doc = _read_results(results)
+        if doc is not None:
+            docs[doc["extra_data"]["student"]] = doc
     return docs
+
+
+def write_grades(out_dir, assignment, docs=None):
+    """Rebuild OUT/grades.csv (atomically) from `docs` (student -> results document), by default
+    from every OUT/students/*/results.json (`read_grades`); returns the documents."""
+    out_dir = Path(out_dir)
+    docs = read_grades(out_dir) if docs is None else docs
+    _write_text(out_dir / GRADES, report.grades_csv(docs, assignment))
+    return docs
+
+
+def write_course_grades(out_root):
+    """Rebuild `out_root`/course_grades.csv from every lesson graded into `out_root`/<lesson>/
+    (a row per student, a column per lesson: `report.course_grades_csv`); returns its path, or
+    None when no lesson has been graded there."""
+    out_root = Path(out_root)
+    graded = [
+        (lesson, read_grades(out_root / lesson.name))
+        for lesson in assignments.all_assignments()
+        if (out_root / lesson.name / GRADES).is_file()
+    ]
+    if not graded:
+        return None
+    return _write_text(out_root / COURSE_GRADES, report.course_grades_csv(graded))
+
+
+def _write_text(path, text):
+    """Write `text` to `path` atomically (through a hidden file beside it); returns `path`."""
+    staging = path.with_name(f".{path.name}.tmp")
+    staging.write_text(text, encoding="utf-8", errors="backslashreplace")
+    os.replace(staging, path)
+    return path
 
 
 def _read_results(path):

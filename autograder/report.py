@@ -237,5 +237,37 @@ def grades_csv(results_by_student, assignment):
     return out.getvalue()
 
 
+def course_grades_csv(graded):
+    """CSV text with one row per student over several lessons, from [(Assignment, {student:
+    results.json document})] in course order: a score column per lesson (empty where the
+    student has no row: nothing submitted), the total, the total of the lessons' maximums, and
+    the lessons in which the student was not graded."""
+    students = sorted({student for _, docs in graded for student in docs})
+    most = sum(float(lesson.max_score()) for lesson, _ in graded)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header = ("student", *(lesson.name for lesson, _ in graded), "total", "max_total", "not_graded")
+    writer.writerow([_cell(c) for c in header])
+    for student in students:
+        docs = [(lesson, docs.get(student)) for lesson, docs in graded]
+        scores = [None if doc is None else _number(doc.get("score")) for _, doc in docs]
+        not_graded = [
+            lesson.name
+            for lesson, doc in docs
+            if doc is not None and (doc.get("extra_data") or {}).get("not_graded")
+        ]
+        total = sum(score for score in scores if score is not None)
+        writer.writerow(
+            [
+                _cell(student),
+                *("" if score is None else score for score in scores),
+                total,
+                most,
+                " ".join(not_graded),
+            ]
+        )
+    return out.getvalue()
+
+
 def dump_json(document):
     return json.dumps(document, indent=1, allow_nan=False) + "\n"

@@ -1,5 +1,6 @@
 """Batch grading: the number of jobs, progress reporting, and grading on a Dask cluster."""
 
+import csv
 import io
 import os
 import subprocess
@@ -8,7 +9,7 @@ import sys
 import pytest
 
 from autograder import __main__ as cli
-from autograder import executors, grade, sandbox
+from autograder import assignments, executors, grade, report, sandbox
 from autograder.assignments.optimizers_core.samples import SAMPLES
 from autograder.assignments.optimizers_core.spec import ASSIGNMENT
 from autograder.progress import Progress
@@ -141,3 +142,28 @@ def test_the_grading_process_does_not_import_tensorflow(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(MAX), "False", "True"]
+
+
+def test_course_grades_sum_up_every_lesson_graded_into_out(tmp_path):
+    """Does OUT/course_grades.csv hold every lesson graded into OUT/<lesson>/ so far, in course
+    order, rebuilt from their results (a stray folder or file ignored), and nothing without one?"""
+    assert grade.write_course_grades(tmp_path) is None and not list(tmp_path.iterdir())
+    course = assignments.all_assignments()
+    first, last = course[0], course[-1]
+    for lesson, students in ((last, ("ann", "bob")), (first, ("ann",))):
+        for student in students:
+            document = report.results_json(
+                grade.Grade(student, [], [], None, 1.0, assignment=lesson)
+            )
+            document["score"] = 2.0
+            grade.write_student(
+                tmp_path / lesson.name, student, {grade.RESULTS: report.dump_json(document)}
+            )
+        grade.write_grades(tmp_path / lesson.name, lesson)
+    (tmp_path / "notes").mkdir()
+    sheet = grade.write_course_grades(tmp_path)
+    assert sheet == tmp_path / grade.COURSE_GRADES
+    rows = list(csv.reader(sheet.open()))
+    assert rows[0] == ["student", first.name, last.name, "total", "max_total", "not_graded"]
+    most = str(float(first.max_score() + last.max_score()))
+    assert rows[1:] == [["ann", "2.0", "2.0", "4.0", most, ""], ["bob", "", "2.0", "2.0", most, ""]]

@@ -219,6 +219,17 @@ def test_nbgrader_round_trip_of_the_whole_course(tmp_path):
             line = f"nbgrader gradebook: {student}: {expected:g} / {assignment.max_score():g}"
             assert line in done.stdout
 
+    most = sum(a.max_score() for a in course_assignments)
+    sheet = {r["student"]: r for r in csv.DictReader((out / grade.COURSE_GRADES).open())}
+    assert (
+        f"course grades (every lesson graded in {out}): {out / grade.COURSE_GRADES}" in done.stdout
+    )
+    assert float(sheet["alice"]["total"]) == float(sheet["bob"]["max_total"]) == most
+    assert float(sheet["bob"]["total"]) == 0 and sheet["alice"]["not_graded"] == ""
+    assert [a.name for a in course_assignments if sheet["bob"][a.name] == ""] == [
+        a.name for a in course_assignments if a.name not in answers["bob"]
+    ]
+
     nbgrader("export", cwd=course, home=instructor)  # nbgrader's CSV, from its gradebook
     with (course / "grades.csv").open() as csv_file:
         exported = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(csv_file)}

@@ -1,6 +1,7 @@
 """What students and instructors receive: Gradescope JSON, the feedback page, grades.csv."""
 
 import csv
+import dataclasses
 import html
 import io
 import json
@@ -114,6 +115,37 @@ def test_grades_csv_has_a_row_per_student_and_a_column_per_test():
     assert len(rows[0]) == 3 + len(tests) + 1
     assert [(r[0], r[-1]) for r in rows[1:]] == [("bob", ""), ("carol", "its notebook is not JSON")]
     assert rows[1][rows[0].index("Momentum: is defined and applies an update")] == "1.0"
+
+
+def test_course_grades_have_a_row_per_student_and_a_column_per_lesson():
+    """Over two lessons: is a lesson not submitted an empty cell (0 in the total), the total's
+    maximum the lessons' maximums, a lesson not graded named last, and a student id defused?"""
+    second = dataclasses.replace(ASSIGNMENT, name="second_lesson")
+    first_docs = {s: report.results_json(make_grade(student=s)) for s in ("bob", "=carol")}
+    first_docs["=carol"]["extra_data"]["not_graded"] = "its notebook is not JSON"
+    first_docs["=carol"]["score"] = 0.0
+    second_docs = {"bob": report.results_json(make_grade(student="bob"))}
+    text = report.course_grades_csv([(ASSIGNMENT, first_docs), (second, second_docs)])
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == [
+        "student",
+        ASSIGNMENT.name,
+        "second_lesson",
+        "total",
+        "max_total",
+        "not_graded",
+    ]
+    carol, bob = sorted(rows, key=lambda row: row["student"])
+    assert bob == {
+        "student": "bob",
+        ASSIGNMENT.name: "1.0",
+        "second_lesson": "1.0",
+        "total": "2.0",
+        "max_total": str(2.0 * ASSIGNMENT.max_score()),
+        "not_graded": "",
+    }
+    assert carol["student"] == "'=carol" and carol["second_lesson"] == ""
+    assert carol["total"] == "0.0" and carol["not_graded"] == ASSIGNMENT.name
 
 
 FORMULAS = [
