@@ -129,7 +129,7 @@ def find_submissions(path, name=None, within=None):
     for entry in sorted(path.iterdir()):
         if entry.name.startswith("."):
             continue
-        found = _found(entry, name) if within is None else _found_within(entry, within, name)
+        found = _found(entry, name, within)
         if found is not None:
             by_student.setdefault(found.student, []).append((entry, found))
     return [
@@ -138,39 +138,25 @@ def find_submissions(path, name=None, within=None):
     ]
 
 
-def _found(entry, name=None):
-    """The submission an entry of the submissions folder is (None if it is none)."""
-    is_notebook = entry.suffix == ".ipynb"
+def _found(entry, name=None, within=None):
+    """The submission an entry of the submissions folder is (None if it is none). `within`: the
+    assignment folder to look in inside a student's folder (nbgrader's tree); None when the
+    student has no such folder."""
+    is_notebook = within is None and entry.suffix == ".ipynb"
     student = student_id(entry.stem if is_notebook and not _is_folder(entry) else entry.name)
+    folder = entry if within is None else entry / within
     try:
-        if entry.is_symlink():
-            return Found(student, None, f"{printable(entry.name)} is a link, not a submission")
-        if entry.is_dir():
-            notebook, problem = pick_notebook(entry, name)
-            if notebook is not None and not notebook.resolve().is_relative_to(entry.resolve()):
+        for part in (entry,) if within is None else (entry, folder):
+            if part.is_symlink():
+                return Found(student, None, f"{printable(part.name)} is a link, not a submission")
+            if within is not None and not part.is_dir():
+                return None
+        if folder.is_dir():
+            notebook, problem = pick_notebook(folder, name)
+            if notebook is not None and not notebook.resolve().is_relative_to(folder.resolve()):
                 notebook, problem = None, f"{printable(notebook.name)} links outside the submission"
             return Found(student, notebook, problem)
         return Found(student, entry) if is_notebook else None
-    except Exception as error:  # noqa: BLE001 - one unreadable entry must not stop the batch
-        return Found(student, None, f"{printable(entry.name)} could not be read: {_why(error)}")
-
-
-def _found_within(entry, assignment, name=None):
-    """The submission of `assignment` in nbgrader's `submitted/<student>/` folder `entry`
-    (None if the student did not submit it, or `entry` is no student's folder)."""
-    student = student_id(entry.name)
-    try:
-        if entry.is_symlink():
-            return Found(student, None, f"{printable(entry.name)} is a link, not a submission")
-        folder = entry / assignment
-        if not entry.is_dir() or not (folder.is_dir() or folder.is_symlink()):
-            return None
-        if folder.is_symlink():
-            return Found(student, None, f"{printable(assignment)} is a link, not a submission")
-        notebook, problem = pick_notebook(folder, name)
-        if notebook is not None and not notebook.resolve().is_relative_to(folder.resolve()):
-            notebook, problem = None, f"{printable(notebook.name)} links outside the submission"
-        return Found(student, notebook, problem)
     except Exception as error:  # noqa: BLE001 - one unreadable entry must not stop the batch
         return Found(student, None, f"{printable(entry.name)} could not be read: {_why(error)}")
 

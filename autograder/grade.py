@@ -282,7 +282,7 @@ def read_grades(out_dir):
     """
     docs = {}
     for results in sorted((Path(out_dir) / STUDENTS).glob(f"*/{RESULTS}")):
-        doc = _read_results(results)
+        doc = read_results(results)
         if doc is not None:
             docs[doc["extra_data"]["student"]] = doc
     return docs
@@ -320,7 +320,7 @@ def _write_text(path, text):
     return path
 
 
-def _read_results(path):
+def read_results(path):
     """The results document in `path`, or None if it is not a valid one of its folder."""
     try:
         doc = writable(json.loads(path.read_bytes()))
@@ -340,9 +340,8 @@ def _read_results(path):
     return doc
 
 
-def graded_from(out_dir, student):
-    """The SHA-256 of the notebook `student` was graded from in `out_dir`, or None."""
-    document = _read_results(student_dir(out_dir, student) / RESULTS)
+def graded_from(document):
+    """The SHA-256 of the notebook that a results document (or None) was graded from, or None."""
     graded = document and document["extra_data"].get(SUBMISSION_SHA256)
     return graded if isinstance(graded, str) else None
 
@@ -388,12 +387,12 @@ def grade_batch(
         assignment = assignments.get(assignment)
     found = _discover(path, assignment)
     assignment = assignment or infer_assignment(found)
+    docs = read_grades(out_dir)
     prints = {f.student: f.notebook and submission.fingerprint(f.notebook) for f in found}
-    earlier = {f.student: graded_from(out_dir, f.student) for f in found}
     todo = [
         f
         for f in found
-        if force or not prints[f.student] or earlier[f.student] != prints[f.student]
+        if force or not prints[f.student] or graded_from(docs.get(f.student)) != prints[f.student]
     ]
     progress = Progress(len(todo), log)
     if len(todo) < len(found):
@@ -401,12 +400,12 @@ def grade_batch(
             f"skipping {len(found) - len(todo)} already graded from the same notebook "
             "(use --force to regrade)"
         )
-    again = [f for f in todo if not force and (student_dir(out_dir, f.student) / RESULTS).exists()]
+    again = [f for f in todo if not force and f.student in docs]
     if again:
         progress.note(
             f"grading {len(again)} again: their notebook changed, or grading it failed, since"
         )
-    docs = write_grades(out_dir, assignment)
+    write_grades(out_dir, assignment, docs)
     failures = []
 
     def finish(student, outcome, error):

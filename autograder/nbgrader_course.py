@@ -52,7 +52,7 @@ def place_feedback(out_dir, course_dir, assignment):
     for submission in sorted((course_dir / "submitted").glob(f"*/{assignment.name}")):
         student = discover.student_id(submission.parent.name)  # as `grade` names it
         feedback = grade.student_dir(out_dir, student) / grade.FEEDBACK
-        notebook, problem = _check(submission, out_dir, student, assignment)
+        notebook, problem = _check(submission, feedback, assignment)
         if problem:
             skipped.append((student, problem))
             continue
@@ -68,24 +68,24 @@ def place_feedback(out_dir, course_dir, assignment):
     return written, skipped
 
 
-def _check(submission, out_dir, student, assignment):
+def _check(submission, feedback, assignment):
     """(the graded notebook, None), or (None, why its feedback cannot be placed)."""
-    feedback = grade.student_dir(out_dir, student) / grade.FEEDBACK
     if not feedback.is_file():
         return None, f"not graded: no {feedback}"
     missing = [name for name in SUBMISSION_FILES if not (submission / name).is_file()]
     if missing:
         return None, f"no {' or '.join(missing)}: collect submissions with `nbgrader collect`"
     notebook, problem = discover.pick_notebook(submission, assignment.notebook)
-    if notebook is not None and not _graded_as_it_is(notebook, out_dir, student, feedback):
+    if notebook is not None and not _graded_as_it_is(notebook, feedback):
         return None, "collected again, with another notebook, after it was graded: grade again"
     return notebook, problem
 
 
-def _graded_as_it_is(notebook, out_dir, student, feedback):
-    """Was `student` graded from `notebook` as it is now? Told by the notebook's SHA-256 that
-    results.json records; for results without it (an older grader), by the times."""
-    graded = grade.graded_from(out_dir, student)
+def _graded_as_it_is(notebook, feedback):
+    """Was the feedback page `feedback` made from `notebook` as it is now? Told by the
+    notebook's SHA-256 that results.json beside it records; for results without it (an older
+    grader), by the times."""
+    graded = grade.graded_from(grade.read_results(feedback.with_name(grade.RESULTS)))
     if graded is None:
         return notebook.stat().st_ctime <= feedback.stat().st_mtime
     return graded == fingerprint(notebook)

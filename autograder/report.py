@@ -249,11 +249,11 @@ def course_grades_csv(graded):
     header = ("student", *(lesson.name for lesson, _ in graded), "total", "max_total", "not_graded")
     writer.writerow([_cell(c) for c in header])
     for student in students:
-        docs = [(lesson, docs.get(student)) for lesson, docs in graded]
-        scores = [None if doc is None else _number(doc.get("score")) for _, doc in docs]
+        mine = [(lesson, by_student.get(student)) for lesson, by_student in graded]
+        scores = [None if doc is None else _number(doc.get("score")) for _, doc in mine]
         not_graded = [
             lesson.name
-            for lesson, doc in docs
+            for lesson, doc in mine
             if doc is not None and (doc.get("extra_data") or {}).get("not_graded")
         ]
         total = sum(score for score in scores if score is not None)

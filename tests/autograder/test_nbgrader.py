@@ -6,7 +6,6 @@ with the real nbgrader commands, in a temporary course folder with a temporary e
 
 import concurrent.futures
 import csv
-import functools
 import json
 import os
 import shutil
@@ -130,10 +129,10 @@ def nbgrader(*args, cwd, home, check=True):
     return done
 
 
-def in_parallel(*calls):
-    """Run independent commands (different students' homes) two at a time, in order."""
+def for_each_student(work, students):
+    """Run `work(student)` for each student (their own homes: independent), two at a time."""
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        return list(pool.map(lambda call: call(), calls))
+        list(pool.map(work, students))  # raises what a student's work raised
 
 
 @pytest.mark.slow
@@ -185,7 +184,7 @@ def test_nbgrader_round_trip_of_the_whole_course(tmp_path):
                 shutil.copy(answer, home / name / assignments.get(name).notebook)
             nbgrader("submit", name, *course_args, f"--student={student}", cwd=home, home=home)
 
-    in_parallel(*(functools.partial(fetch_and_submit, student) for student in answers))
+    for_each_student(fetch_and_submit, answers)
     for assignment in course_assignments:
         nbgrader("collect", assignment.name, *shared, cwd=course, home=instructor)
     for student, submitted_lessons in answers.items():
@@ -263,7 +262,7 @@ def test_nbgrader_round_trip_of_the_whole_course(tmp_path):
             score, most = scores[student, name], assignments.get(name).max_score()
             assert student in text and f"{score:g} / {most:g}" in text
 
-    in_parallel(*(functools.partial(fetch_feedback, student) for student in answers))
+    for_each_student(fetch_feedback, answers)
 
 
 def with_graded_cells_edited(path):
